@@ -1,0 +1,110 @@
+// furoshiki's configuration: one TOML file, documented key by key in docs/configuration.md.
+//
+// load_config() is strict: unknown keys, wrong types and out-of-range values are errors naming the
+// key and its line; paths are resolved relative to the config file's directory and checked (exists,
+// and key files readable by their owner only). The server refuses to start on any error.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace furoshiki {
+
+struct ListenAddress {
+  std::string host;  // literal IPv4 or IPv6 address, without brackets
+  std::uint16_t port = 0;
+  std::string to_string() const;  // "127.0.0.1:8443" or "[::1]:8443"
+};
+
+struct ServerConfig {
+  std::vector<ListenAddress> listen;
+  std::string public_url;  // https://host[:port], used for redirects and links
+  unsigned io_threads = 0;  // 0: one per core
+  std::chrono::seconds shutdown_grace{30};
+  std::vector<ListenAddress> redirect_listen;  // plain-HTTP listeners that only redirect
+};
+
+struct TlsConfig {
+  std::filesystem::path certificate;
+  std::filesystem::path private_key;
+  std::chrono::seconds hsts_max_age{31536000};
+};
+
+// Everything a client controls is bounded by one of these (see docs/configuration.md [limits]).
+struct LimitsConfig {
+  std::size_t max_header_bytes = 16 * 1024;
+  std::chrono::seconds handshake_timeout{10};
+  std::chrono::seconds header_timeout{10};
+  std::chrono::seconds idle_timeout{60};
+  std::chrono::seconds body_progress_interval{10};
+  std::size_t body_min_bytes_per_interval = 1024;
+  std::chrono::seconds write_timeout{30};
+  std::size_t max_json_body_bytes = 1024 * 1024;
+  std::size_t max_connections = 10000;
+  std::size_t max_connections_per_client = 256;
+};
+
+struct DatabaseConfig {
+  std::filesystem::path path;
+  std::chrono::milliseconds busy_timeout{5000};
+  bool migrate_on_start = true;
+};
+
+struct StorageConfig {
+  std::filesystem::path data_dir;
+};
+
+struct CryptoConfig {
+  std::filesystem::path master_key_file;
+};
+
+struct MetricsConfig {
+  // File holding the bearer token that /metrics requires; empty: only loopback clients may read.
+  std::filesystem::path token_file;
+};
+
+struct LogConfig {
+  std::string level = "info";
+};
+
+struct Config {
+  std::filesystem::path source;  // the file it was read from
+  ServerConfig server;
+  TlsConfig tls;
+  LimitsConfig limits;
+  DatabaseConfig database;
+  StorageConfig storage;
+  CryptoConfig crypto;
+  MetricsConfig metrics;
+  LogConfig log;
+};
+
+struct ConfigError {
+  std::string key;  // dotted key, e.g. "limits.header_timeout_seconds"; empty for file-level errors
+  std::uint32_t line = 0;  // 1-based; 0 when unknown
+  std::string message;
+  std::string to_string() const;  // "furoshiki.toml:12: limits.header_timeout_seconds: must be ≥ 1"
+  std::string file;
+};
+
+struct ConfigResult {
+  std::optional<Config> config;  // set only when errors is empty
+  std::vector<ConfigError> errors;
+};
+
+// Reads, validates and resolves the configuration file. Never throws for bad input.
+ConfigResult load_config(const std::filesystem::path& file);
+
+// Same, from text; relative paths resolve against base_dir. check_paths=false skips file-system
+// checks (unit tests of parsing only).
+ConfigResult parse_config(std::string_view text, const std::filesystem::path& base_dir,
+                          std::string_view file_name, bool check_paths = true);
+
+// Parses "127.0.0.1:8443", "[::1]:8443", "[::]:0". Returns nullopt on anything else.
+std::optional<ListenAddress> parse_listen_address(std::string_view text);
+
+}  // namespace furoshiki

@@ -1,0 +1,39 @@
+// The furoshiki error category; see error.hpp.
+#include "common/error.hpp"
+
+#include <string>
+
+namespace furoshiki {
+namespace {
+
+class Category final : public boost::system::error_category {
+ public:
+  const char* name() const noexcept override { return "furoshiki"; }
+  std::string message(int ev) const override {
+    switch (static_cast<Errc>(ev)) {
+      case Errc::kOk: return "ok";
+      case Errc::kBadRequest: return "bad request";
+      case Errc::kUnauthenticated: return "authentication required";
+      case Errc::kForbidden: return "forbidden";
+      case Errc::kNotFound: return "not found";
+      case Errc::kMethodNotAllowed: return "method not allowed";
+      case Errc::kRequestTimeout: return "request timeout";
+      case Errc::kTooLarge: return "too large";
+      case Errc::kHeadersTooLarge: return "request headers too large";
+      case Errc::kUnsupportedMediaType: return "unsupported media type";
+      case Errc::kTooManyConnections: return "too many connections";
+      case Errc::kUnavailable: return "service unavailable";
+      case Errc::kInternal: return "internal error";
+    }
+    return "unknown error";
+  }
+};
+
+}  // namespace
+
+const boost::system::error_category& furoshiki_category() noexcept {
+  static const Category kCategory;
+  return kCategory;
+}
+
+}  // namespace furoshiki

@@ -1,0 +1,37 @@
+// The protocol-neutral error codes of furoshiki. Domain code returns these (as
+// boost::system::error_code or result<T>); server/http_error.cpp maps them to HTTP statuses and
+// the API's error codes in one place.
+#pragma once
+
+#include <boost/system/error_code.hpp>
+
+#include <type_traits>
+
+namespace furoshiki {
+
+enum class Errc {
+  kOk = 0,
+  kBadRequest,          // malformed input
+  kUnauthenticated,     // no or invalid credentials
+  kForbidden,           // authenticated but not allowed (or no route policy: deny by default)
+  kNotFound,            // absent, or belongs to another organization
+  kMethodNotAllowed,    // the path exists, the method does not
+  kRequestTimeout,      // the client was too slow sending its request
+  kTooLarge,            // body over the route's limit
+  kHeadersTooLarge,     // request header section over the limit
+  kUnsupportedMediaType,
+  kTooManyConnections,  // connection limits reached
+  kUnavailable,         // a dependency (database, scanner) is not ready
+  kInternal,            // a bug or an unexpected failure; details only in the log
+};
+
+const boost::system::error_category& furoshiki_category() noexcept;
+
+inline boost::system::error_code make_error_code(Errc e) noexcept {
+  return {static_cast<int>(e), furoshiki_category()};
+}
+
+}  // namespace furoshiki
+
+template <>
+struct boost::system::is_error_code_enum<furoshiki::Errc> : std::true_type {};

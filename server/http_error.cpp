@@ -1,0 +1,50 @@
+// Errc → HTTP mapping; see http_error.hpp.
+#include "server/http_error.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+namespace furoshiki::server {
+
+namespace http = boost::beast::http;
+
+HttpError to_http(Errc e) {
+  switch (e) {
+    case Errc::kOk: return {http::status::ok, "ok", "OK"};
+    case Errc::kBadRequest: return {http::status::bad_request, "bad_request", "The request is malformed."};
+    case Errc::kUnauthenticated:
+      return {http::status::unauthorized, "unauthenticated", "Authentication is required."};
+    case Errc::kForbidden: return {http::status::forbidden, "forbidden", "You are not allowed to do this."};
+    case Errc::kNotFound: return {http::status::not_found, "not_found", "Not found."};
+    case Errc::kMethodNotAllowed:
+      return {http::status::method_not_allowed, "method_not_allowed", "This method is not allowed here."};
+    case Errc::kRequestTimeout:
+      return {http::status::request_timeout, "request_timeout", "The request was not received in time."};
+    case Errc::kTooLarge: return {http::status::payload_too_large, "too_large", "The request body is too large."};
+    case Errc::kHeadersTooLarge:
+      return {http::status::request_header_fields_too_large, "headers_too_large",
+              "The request headers are too large."};
+    case Errc::kUnsupportedMediaType:
+      return {http::status::unsupported_media_type, "unsupported_media_type", "This content type is not accepted."};
+    case Errc::kTooManyConnections:
+      return {http::status::service_unavailable, "too_many_connections",
+              "Too many connections; try again shortly."};
+    case Errc::kUnavailable:
+      return {http::status::service_unavailable, "service_unavailable", "The service is not ready."};
+    case Errc::kInternal:
+      return {http::status::internal_server_error, "internal_error", "An internal error occurred."};
+  }
+  return {http::status::internal_server_error, "internal_error", "An internal error occurred."};
+}
+
+std::string error_body(Errc e, std::string_view message) {
+  const HttpError h = to_http(e);
+  boost::json::object error;
+  error["code"] = h.code;
+  error["message"] = message.empty() ? h.default_message : message;
+  boost::json::object body;
+  body["error"] = std::move(error);
+  return boost::json::serialize(body);
+}
+
+}  // namespace furoshiki::server

@@ -1,0 +1,33 @@
+// What a route handler sees and returns. Handlers are plain functions of a Request; they know
+// nothing of connections, TLS or timeouts.
+#pragma once
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include <map>
+#include <string>
+#include <string_view>
+
+namespace furoshiki::server {
+
+using Response = boost::beast::http::response<boost::beast::http::string_body>;
+
+struct Request {
+  boost::beast::http::verb method = boost::beast::http::verb::unknown;
+  std::string_view path;    // decoded path, without the query
+  std::string_view query;   // raw query, without '?'
+  const boost::beast::http::fields* headers = nullptr;
+  std::string body;          // at most the route's body limit
+  std::map<std::string, std::string, std::less<>> params;  // {name} segments of the route pattern
+  boost::asio::ip::address client;
+  std::string_view request_id;
+
+  std::string_view header(boost::beast::http::field f) const;
+};
+
+// A JSON response with the given status and body text.
+Response json_response(boost::beast::http::status status, std::string body);
+
+}  // namespace furoshiki::server

@@ -1,0 +1,56 @@
+// The route table. Every route declares its access policy; a route without one
+// (AuthPolicy::kUnspecified) is unreachable: deny by default.
+#pragma once
+
+#include "server/request.hpp"
+
+#include <boost/beast/http/verb.hpp>
+
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace furoshiki::server {
+
+enum class AuthPolicy {
+  kUnspecified,    // default: never served (403)
+  kPublic,         // anyone, no credentials
+  kMetricsReader,  // bearer token from metrics.token_file, or loopback clients when none is set
+};
+
+using Handler = std::function<Response(const Request&)>;
+
+struct Route {
+  boost::beast::http::verb method = boost::beast::http::verb::get;
+  std::string pattern;  // "/api/v1/files/{id}": literal segments and {name} parameters
+  AuthPolicy policy = AuthPolicy::kUnspecified;
+  std::size_t body_limit = 0;  // bytes; 0: the request must not have a body
+  Handler handler;
+};
+
+struct RouteMatch {
+  const Route* route = nullptr;  // null: see path_exists
+  bool path_exists = false;      // the path matches a route with another method (405)
+  std::map<std::string, std::string, std::less<>> params;
+};
+
+class Router {
+ public:
+  // Throws std::invalid_argument for a malformed pattern or a duplicate (method, pattern).
+  void add(Route route);
+
+  // HEAD is served by the GET route of the path.
+  RouteMatch match(boost::beast::http::verb method, std::string_view path) const;
+
+  // Methods allowed on `path`, for the Allow header of a 405.
+  std::string allowed_methods(std::string_view path) const;
+
+  const std::vector<Route>& routes() const { return routes_; }
+
+ private:
+  std::vector<Route> routes_;
+};
+
+}  // namespace furoshiki::server

@@ -1,0 +1,48 @@
+// The HTTPS server: listeners, io threads, the route table, service endpoints (/healthz,
+// /readyz, /metrics), signals (SIGTERM/SIGINT drain and exit, SIGHUP reloads the certificate).
+#pragma once
+
+#include "common/config.hpp"
+#include "server/router.hpp"
+
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace furoshiki::server {
+
+class Metrics;
+
+// A readiness check: returns true when its component can serve; may set `detail` (no secrets).
+using ReadinessCheck = std::function<bool(std::string& detail)>;
+
+class Server {
+ public:
+  // Throws std::runtime_error when the TLS material or the metrics token cannot be loaded.
+  explicit Server(const Config& config);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Routes must be added before start().
+  Router& router();
+  Metrics& metrics();
+  void add_readiness_check(std::string name, ReadinessCheck check);
+
+  // Binds every configured listener and logs a "listening" event per address (with the real
+  // port when the configuration says 0). Throws std::runtime_error naming the address on failure.
+  void start();
+
+  // Serves until SIGTERM or SIGINT (or request_shutdown()), then stops accepting, lets requests
+  // in flight finish within server.shutdown_grace_seconds, closes the rest, and returns 0.
+  int run();
+
+  // Begins the same graceful shutdown as SIGTERM. Thread-safe.
+  void request_shutdown();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace furoshiki::server

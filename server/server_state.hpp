@@ -1,0 +1,35 @@
+// State shared by the server's listeners and sessions. Owned by Server; outlives every session
+// (Server::run returns only after all connections are gone).
+#pragma once
+
+#include "common/config.hpp"
+#include "server/authorizer.hpp"
+#include "server/connections.hpp"
+#include "server/metrics.hpp"
+#include "server/router.hpp"
+#include "server/tls.hpp"
+
+#include <atomic>
+
+namespace furoshiki::server {
+
+struct ServerState {
+  ServerState(const Config& c, std::shared_ptr<boost::asio::ssl::context> tls_ctx, std::string metrics_token)
+      : config(c),
+        tls(std::move(tls_ctx)),
+        connections(c.limits.max_connections, c.limits.max_connections_per_client),
+        authorizer(std::move(metrics_token)) {}
+
+  const Config& config;
+  Router router;
+  Metrics metrics;
+  TlsContextHolder tls;
+  ConnectionTracker connections;
+  Authorizer authorizer;
+  std::atomic<bool> draining{false};
+  // Connections over a limit that are being told 503; capped so refusing costs little.
+  std::atomic<std::size_t> refusing{0};
+  static constexpr std::size_t kMaxRefusing = 64;
+};
+
+}  // namespace furoshiki::server

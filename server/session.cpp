@@ -1,0 +1,471 @@
+// HTTPS and redirect sessions; see session.hpp.
+#include "server/session.hpp"
+
+#include "common/log.hpp"
+#include "crypto/random.hpp"
+#include "server/http_error.hpp"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include <optional>
+
+namespace furoshiki::server {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr std::string_view kContentSecurityPolicy =
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
+    "base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+// Headers every response carries, whatever produced it.
+void add_standard_headers(Response& res, const Config& config, std::string_view request_id) {
+  res.set("Content-Security-Policy", kContentSecurityPolicy);
+  res.set("X-Content-Type-Options", "nosniff");
+  res.set("Referrer-Policy", "no-referrer");
+  res.set("X-Frame-Options", "DENY");
+  res.set("Cross-Origin-Opener-Policy", "same-origin");
+  res.set("Cross-Origin-Resource-Policy", "same-origin");
+  res.set(http::field::strict_transport_security,
+          "max-age=" + std::to_string(config.tls.hsts_max_age.count()) + "; includeSubDomains");
+  if (res.find(http::field::cache_control) == res.end()) res.set(http::field::cache_control, "no-store");
+  if (!request_id.empty()) res.set("X-Request-Id", request_id);
+}
+
+std::string_view method_label(http::verb v) {
+  switch (v) {
+    case http::verb::get:
+    case http::verb::head:
+    case http::verb::post:
+    case http::verb::put:
+    case http::verb::patch:
+    case http::verb::delete_:
+    case http::verb::options: return http::to_string(v);
+    default: return "other";
+  }
+}
+
+std::string endpoint_text(const tcp::endpoint& ep) {
+  const auto address = ep.address();
+  return address.is_v6() ? "[" + address.to_string() + "]:" + std::to_string(ep.port())
+                         : address.to_string() + ":" + std::to_string(ep.port());
+}
+
+class HttpsSession final : public Connection, public std::enable_shared_from_this<HttpsSession> {
+ public:
+  HttpsSession(ServerState& state, tcp::socket&& socket, bool admitted, bool refuse)
+      : state_(state),
+        limits_(state.config.limits),
+        tls_ctx_(state.tls.get()),
+        stream_(std::move(socket), *tls_ctx_),
+        deadline_(stream_.get_executor()),
+        admitted_(admitted),
+        refuse_(refuse) {
+    boost::system::error_code ec;
+    const auto remote = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
+    if (!ec) {
+      client_ = remote.address();
+      client_text_ = endpoint_text(remote);
+    }
+    state_.metrics.connection_opened();
+  }
+
+  ~HttpsSession() override {
+    state_.metrics.connection_closed();
+    if (handle_) state_.connections.forget(handle_);
+    if (refuse_) state_.refusing.fetch_sub(1);
+    if (admitted_) state_.connections.release(client_);
+  }
+
+  void start() {
+    if (!refuse_) handle_ = state_.connections.track(weak_from_this());
+    net::dispatch(stream_.get_executor(), beast::bind_front_handler(&HttpsSession::do_handshake, shared_from_this()));
+  }
+
+  void drain() override {
+    net::post(stream_.get_executor(), [self = shared_from_this()] {
+      self->drain_requested_ = true;
+      // Idle connections (no byte of a request yet) close now; a request in flight finishes and
+      // its response carries Connection: close.
+      if (self->phase_ == Phase::kHandshake || self->phase_ == Phase::kIdle) self->close_socket();
+    });
+  }
+
+  void abort() override {
+    net::post(stream_.get_executor(), [self = shared_from_this()] { self->close_socket(); });
+  }
+
+ private:
+  enum class Phase { kHandshake, kIdle, kReading, kHandling, kWriting, kClosing };
+
+  // --- deadlines that end in a 408 rather than a dropped connection -------------------------
+  // beast::tcp_stream closes the socket when its own timer fires, which is right for idle and
+  // write time-outs. For the request header and body we want to answer 408, so those phases
+  // use this timer, which only cancels the pending read.
+  void arm_deadline(std::chrono::steady_clock::duration d) {
+    beast::get_lowest_layer(stream_).expires_never();
+    deadline_hit_ = false;
+    const std::uint64_t generation = ++deadline_generation_;
+    deadline_.expires_after(d);
+    deadline_.async_wait([self = shared_from_this(), generation](boost::system::error_code ec) {
+      if (ec || generation != self->deadline_generation_) return;
+      self->deadline_hit_ = true;
+      boost::system::error_code ignored;
+      beast::get_lowest_layer(self->stream_).socket().cancel(ignored);
+    });
+  }
+  void disarm_deadline() {
+    ++deadline_generation_;
+    deadline_.cancel();
+  }
+
+  void do_handshake() {
+    phase_ = Phase::kHandshake;
+    beast::get_lowest_layer(stream_).expires_after(limits_.handshake_timeout);
+    stream_.async_handshake(net::ssl::stream_base::server,
+                            beast::bind_front_handler(&HttpsSession::on_handshake, shared_from_this()));
+  }
+
+  void on_handshake(beast::error_code ec) {
+    if (ec) {
+      // Scanners, old clients and idle preconnects end here; debug level keeps logs quiet.
+      log::debug("tls_handshake_failed", {{"client", client_text_}, {"reason", ec.message()}});
+      state_.metrics.connection_rejected("tls_handshake");
+      return close_socket();
+    }
+    do_wait_for_request();
+  }
+
+  // Waits for the first byte of the next request with the idle deadline; the header deadline
+  // starts when that byte arrives.
+  void do_wait_for_request() {
+    if (drain_requested_ || state_.draining) return do_close();
+    phase_ = Phase::kIdle;
+    if (buffer_.size() > 0) return do_read_header();
+    beast::get_lowest_layer(stream_).expires_after(limits_.idle_timeout);
+    stream_.async_read_some(buffer_.prepare(kReadChunk),
+                            beast::bind_front_handler(&HttpsSession::on_first_byte, shared_from_this()));
+  }
+
+  void on_first_byte(beast::error_code ec, std::size_t n) {
+    buffer_.commit(n);
+    if (ec) return n > 0 ? do_read_header() : close_socket();
+    do_read_header();
+  }
+
+  void do_read_header() {
+    phase_ = Phase::kReading;
+    header_parser_.emplace();
+    header_parser_->header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
+    header_parser_->eager(false);
+    request_received_ = Clock::now();
+    arm_deadline(limits_.header_timeout);
+    http::async_read_header(stream_, buffer_, *header_parser_,
+                            beast::bind_front_handler(&HttpsSession::on_read_header, shared_from_this()));
+  }
+
+  void on_read_header(beast::error_code ec, std::size_t n) {
+    disarm_deadline();
+    state_.metrics.add_bytes_received(n);
+    bytes_in_ = n;
+    request_id_ = crypto::random_hex(16);
+    route_label_ = "rejected";
+    method_ = header_parser_->get().method();
+    if (deadline_hit_) return reject(Errc::kRequestTimeout, "header_timeout");
+    if (ec == http::error::header_limit) return reject(Errc::kHeadersTooLarge, "header_too_large");
+    if (ec == http::error::end_of_stream || ec == net::ssl::error::stream_truncated) return close_socket();
+    if (ec) {
+      if (ec == net::error::operation_aborted || ec == net::error::connection_reset || ec == net::error::eof) {
+        return close_socket();
+      }
+      return reject(Errc::kBadRequest, "malformed_header");
+    }
+    if (refuse_) return reject(Errc::kTooManyConnections, "connection_limit");
+    route_request();
+  }
+
+  void route_request() {
+    phase_ = Phase::kHandling;
+    const auto& header = header_parser_->get();
+    const std::string_view target = header.target();
+    if (target.empty() || target.front() != '/') return reject(Errc::kBadRequest, "bad_target");
+    const auto question = target.find('?');
+    path_ = std::string(target.substr(0, question));
+    query_ = question == std::string_view::npos ? std::string() : std::string(target.substr(question + 1));
+
+    RouteMatch match = state_.router.match(header.method(), path_);
+    if (!match.route) {
+      route_label_ = "unmatched";
+      if (match.path_exists) {
+        Response res = error_response(Errc::kMethodNotAllowed);
+        res.set(http::field::allow, state_.router.allowed_methods(path_));
+        return send(std::move(res), has_body());
+      }
+      return send(error_response(Errc::kNotFound), has_body());
+    }
+    route_ = match.route;
+    route_label_ = route_->pattern;
+    request_.emplace();
+    request_->method = header.method();
+    request_->path = path_;
+    request_->query = query_;
+    request_->params = std::move(match.params);
+    request_->client = client_;
+    request_->request_id = request_id_;
+    request_->headers = &header;
+
+    const Errc access = state_.authorizer.authorize(route_->policy, *request_);
+    if (access != Errc::kOk) {
+      Response res = error_response(access);
+      if (access == Errc::kUnauthenticated) res.set(http::field::www_authenticate, "Bearer");
+      return send(std::move(res), has_body());
+    }
+    if (has_body()) {
+      const auto length = header_parser_->content_length();
+      if (route_->body_limit == 0 || (length && *length > route_->body_limit)) {
+        return reject(Errc::kTooLarge, "body_too_large");
+      }
+      body_parser_.emplace(std::move(*header_parser_));
+      body_parser_->body_limit(route_->body_limit);
+      request_->headers = &body_parser_->get().base();
+      window_start_ = Clock::now();
+      window_bytes_ = 0;
+      phase_ = Phase::kReading;
+      return do_read_body();
+    }
+    invoke_handler();
+  }
+
+  bool has_body() const {
+    const auto& parser = body_parser_ ? static_cast<const http::basic_parser<true>&>(*body_parser_)
+                                      : static_cast<const http::basic_parser<true>&>(*header_parser_);
+    return parser.chunked() || parser.content_length().value_or(0) > 0;
+  }
+
+  void do_read_body() {
+    arm_deadline(limits_.body_progress_interval);
+    http::async_read_some(stream_, buffer_, *body_parser_,
+                          beast::bind_front_handler(&HttpsSession::on_read_body, shared_from_this()));
+  }
+
+  void on_read_body(beast::error_code ec, std::size_t n) {
+    disarm_deadline();
+    state_.metrics.add_bytes_received(n);
+    if (deadline_hit_) return reject(Errc::kRequestTimeout, "body_too_slow");
+    if (ec == http::error::body_limit) return reject(Errc::kTooLarge, "body_too_large");
+    if (ec) return ec == http::error::end_of_stream ? close_socket() : reject(Errc::kBadRequest, "malformed_body");
+    window_bytes_ += n;
+    bytes_in_ += n;
+    const auto now = Clock::now();
+    if (now - window_start_ >= limits_.body_progress_interval) {
+      if (window_bytes_ < limits_.body_min_bytes_per_interval) return reject(Errc::kRequestTimeout, "body_too_slow");
+      window_start_ = now;
+      window_bytes_ = 0;
+    }
+    if (body_parser_->is_done()) {
+      request_->body = std::move(body_parser_->get().body());
+      return invoke_handler();
+    }
+    do_read_body();
+  }
+
+  void invoke_handler() {
+    phase_ = Phase::kHandling;
+    Response res;
+    try {
+      res = route_->handler(*request_);
+    } catch (const std::exception& e) {
+      log::error("handler_failed", {{"request_id", request_id_}, {"route", route_->pattern}, {"reason", e.what()}});
+      res = error_response(Errc::kInternal);
+    }
+    send(std::move(res), false);
+  }
+
+  Response error_response(Errc e) const {
+    return json_response(to_http(e).status, error_body(e));
+  }
+
+  // A request over a limit or malformed: answer, log the reason, close.
+  void reject(Errc e, std::string_view reason) {
+    log::warn("request_rejected", {{"request_id", request_id_},
+                                   {"reason", reason},
+                                   {"status", static_cast<unsigned>(to_http(e).status)},
+                                   {"client", client_text_}});
+    state_.metrics.connection_rejected(reason);
+    Response res = error_response(e);
+    if (e == Errc::kTooManyConnections) res.set(http::field::retry_after, "5");
+    send(std::move(res), true);
+  }
+
+  void send(Response res, bool close) {
+    phase_ = Phase::kWriting;
+    const bool head = method_ == http::verb::head;
+    close = close || drain_requested_ || state_.draining || refuse_ || !keep_alive_requested();
+    add_standard_headers(res, state_.config, request_id_);
+    res.version(11);
+    res.keep_alive(!close);
+    res.prepare_payload();
+    if (head) res.body().clear();  // Content-Length stays that of the GET body (RFC 9110 §9.3.2)
+    response_ = std::move(res);
+    close_after_write_ = close;
+    beast::get_lowest_layer(stream_).expires_after(limits_.write_timeout);
+    serializer_.emplace(*response_);
+    http::async_write(stream_, *serializer_, beast::bind_front_handler(&HttpsSession::on_write, shared_from_this()));
+  }
+
+  bool keep_alive_requested() const {
+    if (body_parser_) return body_parser_->get().keep_alive();
+    if (header_parser_ && header_parser_->is_header_done()) return header_parser_->get().keep_alive();
+    return false;
+  }
+
+  void on_write(beast::error_code ec, std::size_t n) {
+    state_.metrics.add_bytes_sent(n);
+    const auto status = response_->result_int();
+    const auto duration = Clock::now() - request_received_;
+    state_.metrics.record_request(method_label(method_), route_label_, status, duration);
+    log::info("access", {{"request_id", request_id_},
+                         {"method", method_label(method_)},
+                         {"route", route_label_},
+                         {"status", status},
+                         {"bytes_in", bytes_in_},
+                         {"bytes_out", n},
+                         {"duration_us", std::chrono::duration_cast<std::chrono::microseconds>(duration).count()},
+                         {"client", client_text_}});
+    serializer_.reset();
+    response_.reset();
+    request_.reset();
+    body_parser_.reset();
+    header_parser_.reset();
+    route_ = nullptr;
+    method_ = http::verb::unknown;
+    request_id_.clear();
+    if (ec) return close_socket();
+    if (close_after_write_) return do_close();
+    do_wait_for_request();
+  }
+
+  // Sends close_notify, waits briefly for the peer's, then closes the socket.
+  void do_close() {
+    if (phase_ == Phase::kClosing) return;
+    phase_ = Phase::kClosing;
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(2));
+    stream_.async_shutdown(beast::bind_front_handler(&HttpsSession::on_shutdown, shared_from_this()));
+  }
+
+  void on_shutdown(beast::error_code) { close_socket(); }
+
+  void close_socket() {
+    phase_ = Phase::kClosing;
+    disarm_deadline();
+    boost::system::error_code ignored;
+    auto& socket = beast::get_lowest_layer(stream_).socket();
+    socket.shutdown(tcp::socket::shutdown_both, ignored);
+    socket.close(ignored);
+  }
+
+  static constexpr std::size_t kReadChunk = 4096;
+
+  ServerState& state_;
+  const LimitsConfig& limits_;
+  std::shared_ptr<net::ssl::context> tls_ctx_;  // keeps the context this connection began with
+  beast::ssl_stream<beast::tcp_stream> stream_;
+  net::steady_timer deadline_;
+  bool deadline_hit_ = false;
+  std::uint64_t deadline_generation_ = 0;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::empty_body>> header_parser_;
+  std::optional<http::request_parser<http::string_body>> body_parser_;
+  std::optional<Request> request_;
+  std::optional<Response> response_;
+  std::optional<http::response_serializer<http::string_body>> serializer_;
+  const Route* route_ = nullptr;
+  std::string route_label_;
+  std::string path_, query_;
+  std::string request_id_;
+  http::verb method_ = http::verb::unknown;
+  Clock::time_point request_received_;
+  Clock::time_point window_start_;
+  std::size_t window_bytes_ = 0;
+  std::size_t bytes_in_ = 0;
+  Phase phase_ = Phase::kHandshake;
+  bool close_after_write_ = false;
+  bool drain_requested_ = false;
+  boost::asio::ip::address client_;
+  std::string client_text_;
+  std::uint64_t handle_ = 0;
+  const bool admitted_;
+  const bool refuse_;
+};
+
+// Plain HTTP: every request is answered with 308 to the same path under server.public_url.
+// The target host comes from configuration, never from the request's Host header (no open redirect).
+class RedirectSession final : public std::enable_shared_from_this<RedirectSession> {
+ public:
+  RedirectSession(ServerState& state, tcp::socket&& socket) : state_(state), stream_(std::move(socket)) {}
+
+  void start() {
+    net::dispatch(stream_.get_executor(), beast::bind_front_handler(&RedirectSession::do_read, shared_from_this()));
+  }
+
+ private:
+  void do_read() {
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(state_.config.limits.max_header_bytes));
+    stream_.expires_after(state_.config.limits.header_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&RedirectSession::on_read, shared_from_this()));
+  }
+
+  void on_read(beast::error_code ec, std::size_t) {
+    if (ec) return close();
+    std::string_view target = parser_->get().target();
+    if (target.empty() || target.front() != '/' || target.starts_with("//")) target = "/";
+    std::string base = state_.config.server.public_url;
+    if (base.ends_with('/')) base.pop_back();
+    response_.emplace(http::status::permanent_redirect, 11);
+    response_->set(http::field::location, base + std::string(target));
+    response_->set(http::field::content_type, "text/plain; charset=utf-8");
+    response_->body() = "This service is only available over HTTPS.\n";
+    response_->keep_alive(false);
+    response_->prepare_payload();
+    stream_.expires_after(state_.config.limits.write_timeout);
+    http::async_write(stream_, *response_, beast::bind_front_handler(&RedirectSession::on_write, shared_from_this()));
+  }
+
+  void on_write(beast::error_code, std::size_t) { close(); }
+
+  void close() {
+    boost::system::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.socket().close(ignored);
+  }
+
+  ServerState& state_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::empty_body>> parser_;
+  std::optional<http::response<http::string_body>> response_;
+};
+
+}  // namespace
+
+void start_https_session(ServerState& state, tcp::socket socket, bool admitted, bool refuse) {
+  std::make_shared<HttpsSession>(state, std::move(socket), admitted, refuse)->start();
+}
+
+void start_redirect_session(ServerState& state, tcp::socket socket) {
+  std::make_shared<RedirectSession>(state, std::move(socket))->start();
+}
+
+}  // namespace furoshiki::server
