@@ -54,8 +54,12 @@ std::string config_text(const InstanceOptions& options) {
   return "# furoshiki development instance, written by `furoshiki init`.\n"
          "# Every key and its default: docs/configuration.md. Relative paths are relative to this file.\n\n"
          "[server]\n"
-         "listen = [\"127.0.0.1:" + port + "\", \"[::1]:" + port + "\"]\n"
-         "public_url = \"" + url + "\"\n\n"
+         "listen = [\"127.0.0.1:" +
+         port + "\", \"[::1]:" + port +
+         "\"]\n"
+         "public_url = \"" +
+         url +
+         "\"\n\n"
          "[tls]\n"
          "certificate = \"tls/cert.pem\"\n"
          "private_key = \"tls/key.pem\"\n\n"

@@ -1,8 +1,8 @@
 // Strict TOML configuration loading; see config.hpp and docs/configuration.md.
 #include "common/config.hpp"
 
-#include <boost/url/parse.hpp>
 #include <toml++/toml.h>
+#include <boost/url/parse.hpp>
 
 #include <arpa/inet.h>
 #include <sys/stat.h>
@@ -66,8 +66,7 @@ std::uint32_t line_of(const toml::node& node) { return static_cast<std::uint32_t
 // over is reported as unknown. Every error names the dotted key and its line.
 class Section {
  public:
-  Section(const toml::table* table, std::string prefix, std::vector<ConfigError>& errors,
-          std::string_view file)
+  Section(const toml::table* table, std::string prefix, std::vector<ConfigError>& errors, std::string_view file)
       : table_(table), prefix_(std::move(prefix)), errors_(errors), file_(file) {}
 
   void fail(std::string_view key, const toml::node* node, std::string message) {
@@ -103,8 +102,10 @@ class Section {
   void boolean(std::string_view key, bool& out) {
     const toml::node* node = take(key);
     if (!node) return;
-    if (const auto* value = node->as_boolean()) out = value->get();
-    else fail(key, node, "must be true or false");
+    if (const auto* value = node->as_boolean())
+      out = value->get();
+    else
+      fail(key, node, "must be true or false");
   }
 
   // Returns the node for further checks by the caller, or nullptr if absent or not a string.
@@ -253,8 +254,8 @@ ConfigResult parse_config(std::string_view text, const fs::path& base_dir, std::
   Section top(&root, "", errors, file_name);
   std::map<std::string, PathRef> refs;
   std::map<std::string, std::string> raw_paths = {
-      {"tls.certificate", "tls/cert.pem"},   {"tls.private_key", "tls/key.pem"},
-      {"database.path", "data/furoshiki.db"}, {"storage.data_dir", "data"},
+      {"tls.certificate", "tls/cert.pem"},           {"tls.private_key", "tls/key.pem"},
+      {"database.path", "data/furoshiki.db"},        {"storage.data_dir", "data"},
       {"crypto.master_key_file", "keys/master.key"}, {"metrics.token_file", ""},
   };
   auto path_key = [&](Section& section, std::string_view key) {

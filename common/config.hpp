@@ -22,7 +22,7 @@ struct ListenAddress {
 
 struct ServerConfig {
   std::vector<ListenAddress> listen;
-  std::string public_url;  // https://host[:port], used for redirects and links
+  std::string public_url;   // https://host[:port], used for redirects and links
   unsigned io_threads = 0;  // 0: one per core
   std::chrono::seconds shutdown_grace{30};
   std::vector<ListenAddress> redirect_listen;  // plain-HTTP listeners that only redirect
@@ -84,7 +84,7 @@ struct Config {
 };
 
 struct ConfigError {
-  std::string key;  // dotted key, e.g. "limits.header_timeout_seconds"; empty for file-level errors
+  std::string key;         // dotted key, e.g. "limits.header_timeout_seconds"; empty for file-level errors
   std::uint32_t line = 0;  // 1-based; 0 when unknown
   std::string message;
   std::string to_string() const;  // "furoshiki.toml:12: limits.header_timeout_seconds: must be ≥ 1"
@@ -101,8 +101,8 @@ ConfigResult load_config(const std::filesystem::path& file);
 
 // Same, from text; relative paths resolve against base_dir. check_paths=false skips file-system
 // checks (unit tests of parsing only).
-ConfigResult parse_config(std::string_view text, const std::filesystem::path& base_dir,
-                          std::string_view file_name, bool check_paths = true);
+ConfigResult parse_config(std::string_view text, const std::filesystem::path& base_dir, std::string_view file_name,
+                          bool check_paths = true);
 
 // Parses "127.0.0.1:8443", "[::1]:8443", "[::]:0". Returns nullopt on anything else.
 std::optional<ListenAddress> parse_listen_address(std::string_view text);

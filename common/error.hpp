@@ -11,14 +11,14 @@ namespace furoshiki {
 
 enum class Errc {
   kOk = 0,
-  kBadRequest,          // malformed input
-  kUnauthenticated,     // no or invalid credentials
-  kForbidden,           // authenticated but not allowed (or no route policy: deny by default)
-  kNotFound,            // absent, or belongs to another organization
-  kMethodNotAllowed,    // the path exists, the method does not
-  kRequestTimeout,      // the client was too slow sending its request
-  kTooLarge,            // body over the route's limit
-  kHeadersTooLarge,     // request header section over the limit
+  kBadRequest,        // malformed input
+  kUnauthenticated,   // no or invalid credentials
+  kForbidden,         // authenticated but not allowed (or no route policy: deny by default)
+  kNotFound,          // absent, or belongs to another organization
+  kMethodNotAllowed,  // the path exists, the method does not
+  kRequestTimeout,    // the client was too slow sending its request
+  kTooLarge,          // body over the route's limit
+  kHeadersTooLarge,   // request header section over the limit
   kUnsupportedMediaType,
   kTooManyConnections,  // connection limits reached
   kUnavailable,         // a dependency (database, scanner) is not ready

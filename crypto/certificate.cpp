@@ -52,8 +52,7 @@ void add_extension(X509* cert, int nid, const std::string& value) {
 
 }  // namespace
 
-CertificateAndKey make_self_signed_certificate(const std::vector<std::string>& hostnames,
-                                               std::chrono::days validity) {
+CertificateAndKey make_self_signed_certificate(const std::vector<std::string>& hostnames, std::chrono::days validity) {
   check(!hostnames.empty(), "no host name");
   PKey key(EVP_EC_gen("P-256"));
   check(key != nullptr, "EC key");
@@ -75,12 +74,10 @@ CertificateAndKey make_self_signed_certificate(const std::vector<std::string>& h
 
   X509_NAME* name = X509_get_subject_name(cert.get());
   check(X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
-                                   reinterpret_cast<const unsigned char*>("furoshiki development"), -1, -1,
-                                   0) == 1,
+                                   reinterpret_cast<const unsigned char*>("furoshiki development"), -1, -1, 0) == 1,
         "O");
   check(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                                   reinterpret_cast<const unsigned char*>(hostnames.front().c_str()), -1, -1,
-                                   0) == 1,
+                                   reinterpret_cast<const unsigned char*>(hostnames.front().c_str()), -1, -1, 0) == 1,
         "CN");
   check(X509_set_issuer_name(cert.get(), name) == 1, "issuer");
 

@@ -15,7 +15,6 @@ struct CertificateAndKey {
 // An ECDSA P-256 key and a self-signed X.509 v3 certificate for `hostnames` (the first is the
 // subject CN; all become DNS subjectAltNames; "localhost" also gets IP SANs 127.0.0.1 and ::1).
 // Serial number is 128 random bits. Throws std::runtime_error on OpenSSL failure.
-CertificateAndKey make_self_signed_certificate(const std::vector<std::string>& hostnames,
-                                               std::chrono::days validity);
+CertificateAndKey make_self_signed_certificate(const std::vector<std::string>& hostnames, std::chrono::days validity);
 
 }  // namespace furoshiki::crypto

@@ -43,17 +43,15 @@ using RowCallback = std::function<void(const Row&)>;
 
 enum class DbErrc {
   kOk = 0,
-  kNewerSchema,       // the database was written by a newer furoshiki
-  kOlderSchema,       // migrations are pending (run `furoshiki db migrate`)
-  kBadMigration,      // a migration file is misnamed or the sequence has gaps
-  kConstraint,        // a UNIQUE/FOREIGN KEY/CHECK constraint failed
-  kBusy,              // locked longer than the busy timeout
-  kIo,                // any other backend failure
+  kNewerSchema,   // the database was written by a newer furoshiki
+  kOlderSchema,   // migrations are pending (run `furoshiki db migrate`)
+  kBadMigration,  // a migration file is misnamed or the sequence has gaps
+  kConstraint,    // a UNIQUE/FOREIGN KEY/CHECK constraint failed
+  kBusy,          // locked longer than the busy timeout
+  kIo,            // any other backend failure
 };
 const boost::system::error_category& db_category() noexcept;
-inline boost::system::error_code make_error_code(DbErrc e) noexcept {
-  return {static_cast<int>(e), db_category()};
-}
+inline boost::system::error_code make_error_code(DbErrc e) noexcept { return {static_cast<int>(e), db_category()}; }
 
 class Database {
  public:

@@ -60,8 +60,7 @@ class SqliteDatabase final : public Database {
     return map_sqlite(rc);
   }
 
-  boost::system::error_code transaction(
-      const std::function<boost::system::error_code(Database&)>& body) override {
+  boost::system::error_code transaction(const std::function<boost::system::error_code(Database&)>& body) override {
     std::lock_guard lock(mutex_);
     if (auto ec = execute_locked("BEGIN IMMEDIATE", {}, {})) return ec;
     boost::system::error_code ec;
@@ -102,9 +101,12 @@ class SqliteDatabase final : public Database {
       rc = std::visit(
           [&](const auto& v) -> int {
             using T = std::decay_t<decltype(v)>;
-            if constexpr (std::is_same_v<T, std::nullptr_t>) return sqlite3_bind_null(stmt.get(), index);
-            else if constexpr (std::is_same_v<T, std::int64_t>) return sqlite3_bind_int64(stmt.get(), index, v);
-            else if constexpr (std::is_same_v<T, double>) return sqlite3_bind_double(stmt.get(), index, v);
+            if constexpr (std::is_same_v<T, std::nullptr_t>)
+              return sqlite3_bind_null(stmt.get(), index);
+            else if constexpr (std::is_same_v<T, std::int64_t>)
+              return sqlite3_bind_int64(stmt.get(), index, v);
+            else if constexpr (std::is_same_v<T, double>)
+              return sqlite3_bind_double(stmt.get(), index, v);
             else if constexpr (std::is_same_v<T, std::string>)
               return sqlite3_bind_text64(stmt.get(), index, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
             else
@@ -154,8 +156,8 @@ class SqliteDatabase final : public Database {
 
 std::unique_ptr<Database> open_sqlite(const SqliteOptions& options, boost::system::error_code& ec) {
   sqlite3* handle = nullptr;
-  const int flags = SQLITE_OPEN_READWRITE | (options.create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_FULLMUTEX |
-                    SQLITE_OPEN_NOFOLLOW;
+  const int flags =
+      SQLITE_OPEN_READWRITE | (options.create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_NOFOLLOW;
   int rc = sqlite3_open_v2(options.path.c_str(), &handle, flags, nullptr);
   if (rc != SQLITE_OK) {
     log::error("database_open_failed", {{"detail", handle ? sqlite3_errmsg(handle) : sqlite3_errstr(rc)}});

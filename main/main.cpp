@@ -9,11 +9,11 @@
 #include "server/server.hpp"
 #include "storage/data_directory.hpp"
 
-#include <CLI/CLI.hpp>
 #include <openssl/crypto.h>
 #include <openssl/opensslv.h>
 #include <sqlite3.h>
 #include <sys/resource.h>
+#include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <iostream>

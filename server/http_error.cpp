@@ -12,8 +12,7 @@ HttpError to_http(Errc e) {
   switch (e) {
     case Errc::kOk: return {http::status::ok, "ok", "OK"};
     case Errc::kBadRequest: return {http::status::bad_request, "bad_request", "The request is malformed."};
-    case Errc::kUnauthenticated:
-      return {http::status::unauthorized, "unauthenticated", "Authentication is required."};
+    case Errc::kUnauthenticated: return {http::status::unauthorized, "unauthenticated", "Authentication is required."};
     case Errc::kForbidden: return {http::status::forbidden, "forbidden", "You are not allowed to do this."};
     case Errc::kNotFound: return {http::status::not_found, "not_found", "Not found."};
     case Errc::kMethodNotAllowed:
@@ -22,17 +21,14 @@ HttpError to_http(Errc e) {
       return {http::status::request_timeout, "request_timeout", "The request was not received in time."};
     case Errc::kTooLarge: return {http::status::payload_too_large, "too_large", "The request body is too large."};
     case Errc::kHeadersTooLarge:
-      return {http::status::request_header_fields_too_large, "headers_too_large",
-              "The request headers are too large."};
+      return {http::status::request_header_fields_too_large, "headers_too_large", "The request headers are too large."};
     case Errc::kUnsupportedMediaType:
       return {http::status::unsupported_media_type, "unsupported_media_type", "This content type is not accepted."};
     case Errc::kTooManyConnections:
-      return {http::status::service_unavailable, "too_many_connections",
-              "Too many connections; try again shortly."};
+      return {http::status::service_unavailable, "too_many_connections", "Too many connections; try again shortly."};
     case Errc::kUnavailable:
       return {http::status::service_unavailable, "service_unavailable", "The service is not ready."};
-    case Errc::kInternal:
-      return {http::status::internal_server_error, "internal_error", "An internal error occurred."};
+    case Errc::kInternal: return {http::status::internal_server_error, "internal_error", "An internal error occurred."};
   }
   return {http::status::internal_server_error, "internal_error", "An internal error occurred."};
 }

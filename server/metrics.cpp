@@ -20,10 +20,14 @@ std::string escape_label(std::string_view value) {
   std::string out;
   out.reserve(value.size());
   for (char c : value) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
   return out;
 }
@@ -93,8 +97,9 @@ std::string Metrics::render() const {
     out += "furoshiki_http_requests_total{method=\"" + escape_label(method) + "\",route=\"" + escape_label(route) +
            "\",status=\"" + std::to_string(status) + "\"} " + std::to_string(count) + "\n";
   }
-  out += "# HELP furoshiki_http_request_duration_seconds Time from the end of the request header to the end of "
-         "the response.\n";
+  out +=
+      "# HELP furoshiki_http_request_duration_seconds Time from the end of the request header to the end of "
+      "the response.\n";
   out += "# TYPE furoshiki_http_request_duration_seconds histogram\n";
   const auto& buckets = duration_buckets();
   for (const auto& [route, h] : durations_) {
@@ -105,24 +110,24 @@ std::string Metrics::render() const {
       out += "furoshiki_http_request_duration_seconds_bucket{" + label + ",le=\"" + number(buckets[i]) + "\"} " +
              std::to_string(cumulative) + "\n";
     }
-    out += "furoshiki_http_request_duration_seconds_bucket{" + label + ",le=\"+Inf\"} " + std::to_string(h.count) +
-           "\n";
+    out +=
+        "furoshiki_http_request_duration_seconds_bucket{" + label + ",le=\"+Inf\"} " + std::to_string(h.count) + "\n";
     out += "furoshiki_http_request_duration_seconds_sum{" + label + "} " + number(h.sum) + "\n";
     out += "furoshiki_http_request_duration_seconds_count{" + label + "} " + std::to_string(h.count) + "\n";
   }
   out += "# HELP furoshiki_connections_rejected_total Connections or requests refused by a limit, by reason.\n";
   out += "# TYPE furoshiki_connections_rejected_total counter\n";
   for (const auto& [reason, count] : rejected_) {
-    out += "furoshiki_connections_rejected_total{reason=\"" + escape_label(reason) + "\"} " + std::to_string(count) +
-           "\n";
+    out +=
+        "furoshiki_connections_rejected_total{reason=\"" + escape_label(reason) + "\"} " + std::to_string(count) + "\n";
   }
   out += "# HELP furoshiki_tls_reloads_total Certificate reloads (SIGHUP), by result.\n";
   out += "# TYPE furoshiki_tls_reloads_total counter\n";
   out += "furoshiki_tls_reloads_total{result=\"ok\"} " + std::to_string(tls_reloads_ok_) + "\n";
   out += "furoshiki_tls_reloads_total{result=\"failed\"} " + std::to_string(tls_reloads_failed_) + "\n";
   for (const auto& [name, gauge] : gauges_) {
-    out += "# HELP " + name + " " + gauge.first + "\n# TYPE " + name + " gauge\n" + name + " " +
-           number(gauge.second) + "\n";
+    out += "# HELP " + name + " " + gauge.first + "\n# TYPE " + name + " gauge\n" + name + " " + number(gauge.second) +
+           "\n";
   }
   return out;
 }

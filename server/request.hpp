@@ -16,10 +16,10 @@ using Response = boost::beast::http::response<boost::beast::http::string_body>;
 
 struct Request {
   boost::beast::http::verb method = boost::beast::http::verb::unknown;
-  std::string_view path;    // decoded path, without the query
-  std::string_view query;   // raw query, without '?'
+  std::string_view path;   // decoded path, without the query
+  std::string_view query;  // raw query, without '?'
   const boost::beast::http::fields* headers = nullptr;
-  std::string body;          // at most the route's body limit
+  std::string body;                                        // at most the route's body limit
   std::map<std::string, std::string, std::less<>> params;  // {name} segments of the route pattern
   boost::asio::ip::address client;
   std::string_view request_id;

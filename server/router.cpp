@@ -23,8 +23,7 @@ bool is_param(std::string_view segment) {
   return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
 }
 
-bool matches(std::string_view pattern, std::string_view path,
-             std::map<std::string, std::string, std::less<>>* params) {
+bool matches(std::string_view pattern, std::string_view path, std::map<std::string, std::string, std::less<>>* params) {
   const auto want = split(pattern);
   const auto have = split(path);
   if (want.size() != have.size()) return false;

@@ -51,7 +51,10 @@ std::string endpoint_text(const tcp::endpoint& ep) {
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
   Listener(net::io_context& ioc, ServerState& state, const ListenAddress& address, bool redirect)
-      : ioc_(ioc), state_(state), acceptor_(net::make_strand(ioc)), retry_(acceptor_.get_executor()),
+      : ioc_(ioc),
+        state_(state),
+        acceptor_(net::make_strand(ioc)),
+        retry_(acceptor_.get_executor()),
         redirect_(redirect) {
     const tcp::endpoint endpoint(net::ip::make_address(address.host), address.port);
     boost::system::error_code ec;
@@ -80,10 +83,10 @@ class Listener : public std::enable_shared_from_this<Listener> {
 
  private:
   void do_accept() {
-    acceptor_.async_accept(net::make_strand(ioc_), [self = shared_from_this()](boost::system::error_code ec,
-                                                                              tcp::socket socket) {
-      self->on_accept(ec, std::move(socket));
-    });
+    acceptor_.async_accept(net::make_strand(ioc_),
+                           [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
+                             self->on_accept(ec, std::move(socket));
+                           });
   }
 
   void on_accept(boost::system::error_code ec, tcp::socket socket) {
@@ -171,10 +174,10 @@ struct Server::Impl {
 };
 
 void Server::Impl::add_service_routes() {
-  state.router.add({http::verb::get, "/healthz", AuthPolicy::kPublic, 0, [](const Request&) {
-                      return json_response(http::status::ok, R"({"status":"ok"})");
-                    }});
-  state.router.add({http::verb::get, "/readyz", AuthPolicy::kPublic, 0, [this](const Request&) { return readiness(); }});
+  state.router.add({http::verb::get, "/healthz", AuthPolicy::kPublic, 0,
+                    [](const Request&) { return json_response(http::status::ok, R"({"status":"ok"})"); }});
+  state.router.add(
+      {http::verb::get, "/readyz", AuthPolicy::kPublic, 0, [this](const Request&) { return readiness(); }});
   state.router.add({http::verb::get, "/metrics", AuthPolicy::kMetricsReader, 0, [this](const Request&) {
                       Response res{http::status::ok, 11};
                       res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
@@ -234,8 +237,8 @@ void Server::Impl::reload_tls() {
 void Server::Impl::begin_shutdown() {
   std::call_once(shutdown_once, [this] {
     state.draining = true;
-    log::info("shutdown_started",
-              {{"open_connections", state.connections.open()}, {"grace_seconds", config.server.shutdown_grace.count()}});
+    log::info("shutdown_started", {{"open_connections", state.connections.open()},
+                                   {"grace_seconds", config.server.shutdown_grace.count()}});
     for (auto& l : listeners) l->stop();
     state.connections.on_empty([this] { finish(); });
     state.connections.drain_all();

@@ -291,9 +291,7 @@ class HttpsSession final : public Connection, public std::enable_shared_from_thi
     send(std::move(res), false);
   }
 
-  Response error_response(Errc e) const {
-    return json_response(to_http(e).status, error_body(e));
-  }
+  Response error_response(Errc e) const { return json_response(to_http(e).status, error_body(e)); }
 
   // A request over a limit or malformed: answer, log the reason, close.
   void reject(Errc e, std::string_view reason) {

@@ -42,8 +42,8 @@ std::shared_ptr<boost::asio::ssl::context> make_tls_context(const TlsConfig& tls
   namespace ssl = boost::asio::ssl;
   auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
   SSL_CTX* native = ctx->native_handle();
-  ctx->set_options(ssl::context::no_sslv2 | ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
-                   ssl::context::no_tlsv1_1 | ssl::context::no_compression | ssl::context::single_dh_use);
+  ctx->set_options(ssl::context::no_sslv2 | ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                   ssl::context::no_compression | ssl::context::single_dh_use);
   // OpenSSL 3 already refuses client-initiated renegotiation unless SSL_OP_ALLOW_CLIENT_RENEGOTIATION is set.
   SSL_CTX_set_options(native, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
   if (SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION) != 1 ||

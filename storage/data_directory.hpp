@@ -12,7 +12,7 @@ namespace furoshiki::storage {
 
 struct DataDirectoryStatus {
   bool ok = false;
-  std::string problem;              // set when !ok; names the path, never contents
+  std::string problem;                // set when !ok; names the path, never contents
   std::uint64_t available_bytes = 0;  // free space for an unprivileged writer
 };
 

@@ -1,0 +1,228 @@
+// Configuration parsing: strictness (unknown keys, types, ranges name key and line), defaults,
+// path resolution and file-system checks.
+#include "common/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+
+#include <fstream>
+
+namespace furoshiki {
+namespace {
+
+namespace fs = std::filesystem;
+
+ConfigResult parse(std::string_view text) { return parse_config(text, "/srv/furoshiki", "test.toml", false); }
+
+bool has_error(const ConfigResult& r, std::string_view key, std::uint32_t line, std::string_view fragment) {
+  for (const auto& e : r.errors) {
+    if (e.key == key && e.line == line && e.message.find(fragment) != std::string::npos) return true;
+  }
+  return false;
+}
+
+std::string all_errors(const ConfigResult& r) {
+  std::string out;
+  for (const auto& e : r.errors) out += e.to_string() + "\n";
+  return out;
+}
+
+TEST(ConfigTest, EmptyFileGivesDocumentedDefaults) {
+  const auto r = parse("");
+  ASSERT_TRUE(r.config) << all_errors(r);
+  const Config& c = *r.config;
+  ASSERT_EQ(c.server.listen.size(), 2u);
+  EXPECT_EQ(c.server.listen[0].to_string(), "0.0.0.0:8443");
+  EXPECT_EQ(c.server.listen[1].to_string(), "[::]:8443");
+  EXPECT_EQ(c.server.public_url, "https://localhost:8443");
+  EXPECT_EQ(c.limits.header_timeout, std::chrono::seconds(10));
+  EXPECT_EQ(c.limits.max_header_bytes, 16u * 1024);
+  EXPECT_EQ(c.tls.private_key, fs::path("/srv/furoshiki/tls/key.pem"));
+  EXPECT_EQ(c.database.path, fs::path("/srv/furoshiki/data/furoshiki.db"));
+  EXPECT_TRUE(c.metrics.token_file.empty());
+}
+
+TEST(ConfigTest, ReadsEveryKey) {
+  const auto r = parse(R"(
+[server]
+listen = ["127.0.0.1:9000", "[::1]:0"]
+public_url = "https://files.example.com"
+io_threads = 3
+shutdown_grace_seconds = 5
+[server.redirect]
+listen = ["0.0.0.0:80"]
+[tls]
+certificate = "/etc/c.pem"
+private_key = "k.pem"
+hsts_max_age_seconds = 60
+[limits]
+max_header_bytes = 4096
+handshake_timeout_seconds = 3
+header_timeout_seconds = 4
+idle_timeout_seconds = 5
+body_progress_interval_seconds = 6
+body_min_bytes_per_interval = 7
+write_timeout_seconds = 8
+max_json_body_bytes = 2048
+max_connections = 9
+max_connections_per_client = 2
+[database]
+path = "db.sqlite"
+busy_timeout_ms = 100
+migrate_on_start = false
+[storage]
+data_dir = "/var/lib/x"
+[crypto]
+master_key_file = "m.key"
+[metrics]
+token_file = "metrics.token"
+[log]
+level = "debug"
+)");
+  ASSERT_TRUE(r.config) << all_errors(r);
+  const Config& c = *r.config;
+  EXPECT_EQ(c.server.listen[1].host, "::1");
+  EXPECT_EQ(c.server.listen[1].port, 0);
+  EXPECT_EQ(c.server.io_threads, 3u);
+  EXPECT_EQ(c.server.redirect_listen.at(0).port, 80);
+  EXPECT_EQ(c.tls.certificate, fs::path("/etc/c.pem"));
+  EXPECT_EQ(c.tls.private_key, fs::path("/srv/furoshiki/k.pem"));
+  EXPECT_EQ(c.limits.body_min_bytes_per_interval, 7u);
+  EXPECT_EQ(c.limits.max_connections_per_client, 2u);
+  EXPECT_EQ(c.database.busy_timeout, std::chrono::milliseconds(100));
+  EXPECT_FALSE(c.database.migrate_on_start);
+  EXPECT_EQ(c.metrics.token_file, fs::path("/srv/furoshiki/metrics.token"));
+  EXPECT_EQ(c.log.level, "debug");
+}
+
+TEST(ConfigTest, UnknownKeyIsNamedWithItsLine) {
+  const auto r = parse("[limits]\nheader_timeout_seconds = 3\nheader_timout = 4\n");
+  EXPECT_FALSE(r.config);
+  EXPECT_TRUE(has_error(r, "limits.header_timout", 3, "unknown key")) << all_errors(r);
+}
+
+TEST(ConfigTest, UnknownSectionIsAnError) {
+  const auto r = parse("[limitz]\nx = 1\n");
+  EXPECT_TRUE(has_error(r, "limitz", 1, "unknown key")) << all_errors(r);
+}
+
+TEST(ConfigTest, OutOfRangeValueNamesKeyLineAndRange) {
+  const auto r = parse("\n[limits]\nheader_timeout_seconds = 0\n");
+  EXPECT_TRUE(has_error(r, "limits.header_timeout_seconds", 3, "between 1 and 600")) << all_errors(r);
+  EXPECT_EQ(r.errors.front().to_string(), "test.toml:3: limits.header_timeout_seconds: must be between 1 and 600");
+}
+
+TEST(ConfigTest, WrongTypeIsAnError) {
+  const auto r = parse("[database]\nmigrate_on_start = \"yes\"\n[limits]\nmax_connections = \"many\"\n");
+  EXPECT_TRUE(has_error(r, "database.migrate_on_start", 2, "true or false")) << all_errors(r);
+  EXPECT_TRUE(has_error(r, "limits.max_connections", 4, "integer")) << all_errors(r);
+}
+
+TEST(ConfigTest, ReportsEveryErrorNotJustTheFirst) {
+  const auto r = parse("[server]\nio_threads = -1\nbogus = 1\n[log]\nlevel = \"loud\"\n");
+  EXPECT_EQ(r.errors.size(), 3u) << all_errors(r);
+}
+
+TEST(ConfigTest, BadListenAddressesAreRejected) {
+  for (const char* bad : {"localhost:80", "1.2.3.4", "[::1]80", "1.2.3.4:99999", "[::1:80", "1.2.3.4:-1"}) {
+    const auto r = parse(std::string("[server]\nlisten = [\"") + bad + "\"]\n");
+    EXPECT_TRUE(has_error(r, "server.listen", 2, "IPv4:port")) << bad << "\n" << all_errors(r);
+  }
+  EXPECT_TRUE(has_error(parse("[server]\nlisten = []\n"), "server.listen", 0, "at least one"));
+}
+
+TEST(ConfigTest, PublicUrlMustBeHttpsWithoutPath) {
+  for (const char* bad : {"http://x.test", "https://x.test/app", "https://u@x.test", "x.test", "https://x.test?q"}) {
+    const auto r = parse(std::string("[server]\npublic_url = \"") + bad + "\"\n");
+    EXPECT_TRUE(has_error(r, "server.public_url", 2, "https URL")) << bad;
+  }
+  EXPECT_TRUE(parse("[server]\npublic_url = \"https://[::1]:8443/\"\n").config);
+}
+
+TEST(ConfigTest, SyntaxErrorHasALine) {
+  const auto r = parse("[server]\nlisten = [\"127.0.0.1:1\"\n");
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_GT(r.errors[0].line, 0u);
+  EXPECT_NE(r.errors[0].message.find("TOML syntax error"), std::string::npos);
+}
+
+TEST(ListenAddressTest, ParsesAndPrints) {
+  auto v4 = parse_listen_address("10.1.2.3:443");
+  ASSERT_TRUE(v4);
+  EXPECT_EQ(v4->to_string(), "10.1.2.3:443");
+  auto v6 = parse_listen_address("[2001:db8::1]:8443");
+  ASSERT_TRUE(v6);
+  EXPECT_EQ(v6->host, "2001:db8::1");
+  EXPECT_EQ(v6->to_string(), "[2001:db8::1]:8443");
+  EXPECT_FALSE(parse_listen_address("[::1]:"));
+}
+
+class ConfigFilesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/furoshiki-config-test-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    fs::create_directories(dir_ / "tls");
+    fs::create_directories(dir_ / "keys");
+    fs::create_directories(dir_ / "data");
+    write("tls/cert.pem", "cert", 0644);
+    write("tls/key.pem", "key", 0600);
+    write("keys/master.key", "00", 0600);
+    write("furoshiki.toml", "", 0600);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  void write(const std::string& name, const std::string& text, mode_t mode) {
+    std::ofstream(dir_ / name) << text;
+    ::chmod((dir_ / name).c_str(), mode);
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(ConfigFilesTest, ValidInstanceLoads) {
+  const auto r = load_config(dir_ / "furoshiki.toml");
+  ASSERT_TRUE(r.config) << all_errors(r);
+  EXPECT_EQ(r.config->source, dir_ / "furoshiki.toml");
+}
+
+TEST_F(ConfigFilesTest, GroupReadableKeyFileIsRefused) {
+  ::chmod((dir_ / "tls/key.pem").c_str(), 0640);
+  const auto r = load_config(dir_ / "furoshiki.toml");
+  ASSERT_FALSE(r.config);
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].key, "tls.private_key");
+  EXPECT_NE(r.errors[0].message.find("0640"), std::string::npos);
+}
+
+TEST_F(ConfigFilesTest, WorldReadableMasterKeyIsRefused) {
+  ::chmod((dir_ / "keys/master.key").c_str(), 0604);
+  const auto r = load_config(dir_ / "furoshiki.toml");
+  ASSERT_FALSE(r.config);
+  EXPECT_EQ(r.errors.at(0).key, "crypto.master_key_file");
+}
+
+TEST_F(ConfigFilesTest, MissingFilesAreNamedWithTheirKeyAndLine) {
+  write("furoshiki.toml", "[tls]\ncertificate = \"nope.pem\"\n", 0600);
+  const auto r = load_config(dir_ / "furoshiki.toml");
+  ASSERT_FALSE(r.config);
+  EXPECT_TRUE(has_error(r, "tls.certificate", 2, "does not exist")) << all_errors(r);
+}
+
+TEST_F(ConfigFilesTest, MissingDataDirectoryIsAnError) {
+  fs::remove_all(dir_ / "data");
+  const auto r = load_config(dir_ / "furoshiki.toml");
+  ASSERT_FALSE(r.config);
+  EXPECT_EQ(r.errors.at(0).key, "storage.data_dir");
+}
+
+TEST_F(ConfigFilesTest, UnreadableConfigFileIsAnError) {
+  const auto r = load_config(dir_ / "missing.toml");
+  ASSERT_FALSE(r.config);
+  EXPECT_NE(r.errors.at(0).message.find("cannot read"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace furoshiki
