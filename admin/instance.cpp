@@ -8,9 +8,12 @@
 #include "storage/data_directory.hpp"
 
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <system_error>
@@ -48,15 +51,29 @@ bool make_dir(const fs::path& path, std::string& error) {
   return true;
 }
 
+// True when this host can bind IPv6 loopback (containers without IPv6 cannot).
+bool ipv6_loopback_available() {
+  const int fd = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_in6 address{};
+  address.sin6_family = AF_INET6;
+  address.sin6_addr = in6addr_loopback;
+  const bool ok = ::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0;
+  ::close(fd);
+  return ok;
+}
+
 std::string config_text(const InstanceOptions& options) {
   const std::string port = std::to_string(options.port);
   std::string url = "https://" + options.hostname + (options.port == 443 ? "" : ":" + port);
+  std::string listen = "\"127.0.0.1:" + port + "\"";
+  if (ipv6_loopback_available()) listen += ", \"[::1]:" + port + "\"";
   return "# furoshiki development instance, written by `furoshiki init`.\n"
          "# Every key and its default: docs/configuration.md. Relative paths are relative to this file.\n\n"
          "[server]\n"
-         "listen = [\"127.0.0.1:" +
-         port + "\", \"[::1]:" + port +
-         "\"]\n"
+         "listen = [" +
+         listen +
+         "]\n"
          "public_url = \"" +
          url +
          "\"\n\n"
@@ -112,10 +129,24 @@ bool populate(const InstanceOptions& options, InstanceResult& result, std::strin
   return write_new_file(result.config_file, config_text(options), 0600, error);
 }
 
+bool valid_hostname(std::string_view name) {
+  if (name.empty() || name.size() > 253 || name.front() == '.' || name.back() == '.' || name.front() == '-') {
+    return false;
+  }
+  for (char c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.') return false;
+  }
+  return name.find("..") == std::string_view::npos;
+}
+
 }  // namespace
 
 InstanceResult create_instance(const InstanceOptions& options) {
   InstanceResult result;
+  if (!valid_hostname(options.hostname)) {
+    result.error = "invalid host name \"" + options.hostname + "\": use letters, digits, '-' and '.'";
+    return result;
+  }
   const fs::path& dir = options.dir;
   std::error_code ec;
   const bool existed = fs::exists(dir, ec);

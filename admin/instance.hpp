@@ -21,7 +21,7 @@ struct InstanceResult {
 };
 
 // Creates, inside `dir` (created 0700 if missing; must otherwise be empty):
-//   furoshiki.toml      configuration listening on 127.0.0.1 and ::1 at `port`
+//   furoshiki.toml      configuration listening on 127.0.0.1 (and ::1 where IPv6 works) at `port`
 //   tls/cert.pem        self-signed ECDSA P-256 certificate for `hostname` and localhost
 //   tls/key.pem         its key, 0600
 //   keys/master.key     256 random bits, hex, 0600

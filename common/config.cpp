@@ -303,7 +303,6 @@ ConfigResult parse_config(std::string_view text, const fs::path& base_dir, std::
     s.duration("body_progress_interval_seconds", l.body_progress_interval, 1, 600);
     s.integer("body_min_bytes_per_interval", l.body_min_bytes_per_interval, 0, 1 << 30);
     s.duration("write_timeout_seconds", l.write_timeout, 1, 3600);
-    s.integer("max_json_body_bytes", l.max_json_body_bytes, 1024, 64 * 1024 * 1024);
     s.integer("max_connections", l.max_connections, 1, 1000000);
     s.integer("max_connections_per_client", l.max_connections_per_client, 1, 1000000);
     s.reject_unknown();
@@ -351,14 +350,20 @@ ConfigResult parse_config(std::string_view text, const fs::path& base_dir, std::
     config.metrics.token_file = resolve(base_dir, raw_paths["metrics.token_file"]);
   }
 
-  if (check_paths && errors.empty()) {
+  if (check_paths) {
+    // Keys whose value is already wrong are not checked again on the file system.
+    std::set<std::string> bad_keys;
+    for (const auto& e : errors) bad_keys.insert(e.key);
+    auto ok = [&](const char* key) { return !bad_keys.contains(key); };
     PathChecker check(errors, file_name);
-    check.regular_file(refs["tls.certificate"], config.tls.certificate);
-    check.secret_file(refs["tls.private_key"], config.tls.private_key);
-    check.secret_file(refs["crypto.master_key_file"], config.crypto.master_key_file);
-    if (!config.metrics.token_file.empty()) check.secret_file(refs["metrics.token_file"], config.metrics.token_file);
-    check.directory(refs["storage.data_dir"], config.storage.data_dir);
-    check.directory(refs["database.path"], config.database.path.parent_path());
+    if (ok("tls.certificate")) check.regular_file(refs["tls.certificate"], config.tls.certificate);
+    if (ok("tls.private_key")) check.secret_file(refs["tls.private_key"], config.tls.private_key);
+    if (ok("crypto.master_key_file")) check.secret_file(refs["crypto.master_key_file"], config.crypto.master_key_file);
+    if (ok("metrics.token_file") && !config.metrics.token_file.empty()) {
+      check.secret_file(refs["metrics.token_file"], config.metrics.token_file);
+    }
+    if (ok("storage.data_dir")) check.directory(refs["storage.data_dir"], config.storage.data_dir);
+    if (ok("database.path")) check.directory(refs["database.path"], config.database.path.parent_path());
   }
 
   if (errors.empty()) result.config = std::move(config);

@@ -43,7 +43,6 @@ struct LimitsConfig {
   std::chrono::seconds body_progress_interval{10};
   std::size_t body_min_bytes_per_interval = 1024;
   std::chrono::seconds write_timeout{30};
-  std::size_t max_json_body_bytes = 1024 * 1024;
   std::size_t max_connections = 10000;
   std::size_t max_connections_per_client = 256;
 };
@@ -87,7 +86,7 @@ struct ConfigError {
   std::string key;         // dotted key, e.g. "limits.header_timeout_seconds"; empty for file-level errors
   std::uint32_t line = 0;  // 1-based; 0 when unknown
   std::string message;
-  std::string to_string() const;  // "furoshiki.toml:12: limits.header_timeout_seconds: must be ≥ 1"
+  std::string to_string() const;  // "furoshiki.toml:12: limits.header_timeout_seconds: must be between 1 and 600"
   std::string file;
 };
 

@@ -26,10 +26,13 @@ constexpr int kExitOk = 0;
 constexpr int kExitFailure = 1;
 constexpr int kExitConfig = 2;
 
-// Loads the configuration, printing every error ("file:line: key: message") to stderr.
+// Loads the configuration and the TLS material and token it names, printing every error
+// ("file:line: key: message") to stderr.
 std::optional<Config> load_or_report(const std::string& file) {
   ConfigResult result = load_config(file);
+  if (result.config) result.errors = server::check_server_material(*result.config);
   for (const auto& e : result.errors) std::cerr << "furoshiki: config error: " << e.to_string() << "\n";
+  if (!result.errors.empty()) return std::nullopt;
   if (result.config) {
     log::Level level = log::Level::kInfo;
     log::parse_level(result.config->log.level, level);

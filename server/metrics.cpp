@@ -98,7 +98,7 @@ std::string Metrics::render() const {
            "\",status=\"" + std::to_string(status) + "\"} " + std::to_string(count) + "\n";
   }
   out +=
-      "# HELP furoshiki_http_request_duration_seconds Time from the end of the request header to the end of "
+      "# HELP furoshiki_http_request_duration_seconds Time from the first byte of the request to the end of "
       "the response.\n";
   out += "# TYPE furoshiki_http_request_duration_seconds histogram\n";
   const auto& buckets = duration_buckets();

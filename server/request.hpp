@@ -16,7 +16,7 @@ using Response = boost::beast::http::response<boost::beast::http::string_body>;
 
 struct Request {
   boost::beast::http::verb method = boost::beast::http::verb::unknown;
-  std::string_view path;   // decoded path, without the query
+  std::string_view path;   // the path as sent (not percent-decoded), without the query
   std::string_view query;  // raw query, without '?'
   const boost::beast::http::fields* headers = nullptr;
   std::string body;                                        // at most the route's body limit

@@ -34,12 +34,12 @@ namespace {
 std::string read_token_file(const std::filesystem::path& path) {
   if (path.empty()) return {};
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read metrics.token_file " + path.string());
+  if (!in) throw std::runtime_error("cannot read " + path.string());
   std::stringstream text;
   text << in.rdbuf();
   std::string token = text.str();
   while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
-  if (token.size() < 16) throw std::runtime_error("metrics.token_file must hold a token of at least 16 characters");
+  if (token.size() < 16) throw std::runtime_error("must hold a token of at least 16 characters");
   return token;
 }
 
@@ -68,6 +68,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
   }
 
   const std::string& bound() const { return bound_; }
+  bool redirect() const { return redirect_; }
 
   void start() {
     net::post(acceptor_.get_executor(), [self = shared_from_this()] { self->do_accept(); });
@@ -140,6 +141,22 @@ class Listener : public std::enable_shared_from_this<Listener> {
 
 }  // namespace
 
+std::vector<ConfigError> check_server_material(const Config& config) {
+  std::vector<ConfigError> errors;
+  const std::string file = config.source.string();
+  try {
+    (void)make_tls_context(config.tls);
+  } catch (const std::exception& e) {
+    errors.push_back({"tls", 0, e.what(), file});
+  }
+  try {
+    (void)read_token_file(config.metrics.token_file);
+  } catch (const std::exception& e) {
+    errors.push_back({"metrics.token_file", 0, e.what(), file});
+  }
+  return errors;
+}
+
 struct Server::Impl {
   explicit Impl(const Config& c)
       : config(c),
@@ -154,7 +171,7 @@ struct Server::Impl {
   }
 
   void add_service_routes();
-  Response readiness();
+  Response readiness(bool with_details);
   void wait_for_signal();
   void begin_shutdown();
   void finish();
@@ -176,8 +193,10 @@ struct Server::Impl {
 void Server::Impl::add_service_routes() {
   state.router.add({http::verb::get, "/healthz", AuthPolicy::kPublic, 0,
                     [](const Request&) { return json_response(http::status::ok, R"({"status":"ok"})"); }});
-  state.router.add(
-      {http::verb::get, "/readyz", AuthPolicy::kPublic, 0, [this](const Request&) { return readiness(); }});
+  // Public for load balancers and probes; the details (versions, free space) only for metrics readers.
+  state.router.add({http::verb::get, "/readyz", AuthPolicy::kPublic, 0, [this](const Request& request) {
+                      return readiness(state.authorizer.authorize(AuthPolicy::kMetricsReader, request) == Errc::kOk);
+                    }});
   state.router.add({http::verb::get, "/metrics", AuthPolicy::kMetricsReader, 0, [this](const Request&) {
                       Response res{http::status::ok, 11};
                       res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
@@ -186,10 +205,10 @@ void Server::Impl::add_service_routes() {
                     }});
 }
 
-Response Server::Impl::readiness() {
+Response Server::Impl::readiness(bool with_details) {
   boost::json::object details;
   bool ready = !state.draining;
-  if (state.draining) details["server"] = "shutting down";
+  if (state.draining) details["server"] = {{"ok", false}, {"detail", "shutting down"}};
   std::lock_guard lock(checks_mutex);
   for (auto& [name, check] : checks) {
     std::string detail;
@@ -202,7 +221,7 @@ Response Server::Impl::readiness() {
     ready = ready && ok;
     boost::json::object entry;
     entry["ok"] = ok;
-    if (!detail.empty()) entry["detail"] = detail;
+    if (with_details && !detail.empty()) entry["detail"] = detail;
     details[name] = std::move(entry);
   }
   boost::json::object body;
@@ -219,7 +238,14 @@ void Server::Impl::wait_for_signal() {
       return wait_for_signal();
     }
     log::info("signal_received", {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    if (state.draining) {
+      // A second SIGTERM/SIGINT: the operator does not want to wait for the grace period.
+      log::warn("shutdown_forced", {{"open_connections", state.connections.open()}});
+      state.connections.abort_all();
+      return finish();
+    }
     begin_shutdown();
+    wait_for_signal();
   });
 }
 
@@ -293,6 +319,14 @@ void Server::start() {
   }
   for (auto& l : impl_->listeners) l->start();
   impl_->wait_for_signal();
+}
+
+std::vector<std::string> Server::bound_addresses() const {
+  std::vector<std::string> out;
+  for (const auto& l : impl_->listeners) {
+    if (!l->redirect()) out.push_back(l->bound());
+  }
+  return out;
 }
 
 int Server::run() {

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace furoshiki::server {
 
@@ -15,6 +16,11 @@ class Metrics;
 
 // A readiness check: returns true when its component can serve; may set `detail` (no secrets).
 using ReadinessCheck = std::function<bool(std::string& detail)>;
+
+// Loads what the server needs beyond the parsed configuration — the TLS certificate and key
+// (and that they match) and the metrics token — and returns one message per problem, each naming
+// its configuration key. Used by `check-config` and before `serve`.
+std::vector<ConfigError> check_server_material(const Config& config);
 
 class Server {
  public:
@@ -32,6 +38,9 @@ class Server {
   // Binds every configured listener and logs a "listening" event per address (with the real
   // port when the configuration says 0). Throws std::runtime_error naming the address on failure.
   void start();
+
+  // The addresses the HTTPS listeners are bound to ("127.0.0.1:40123"), after start().
+  std::vector<std::string> bound_addresses() const;
 
   // Serves until SIGTERM or SIGINT (or request_shutdown()), then stops accepting, lets requests
   // in flight finish within server.shutdown_grace_seconds, closes the rest, and returns 0.

@@ -167,6 +167,8 @@ class HttpsSession final : public Connection, public std::enable_shared_from_thi
     phase_ = Phase::kReading;
     header_parser_.emplace();
     header_parser_->header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
+    // The route decides the body limit once the header is known (see route_request()).
+    header_parser_->body_limit(boost::none);
     header_parser_->eager(false);
     request_received_ = Clock::now();
     arm_deadline(limits_.header_timeout);

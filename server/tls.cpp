@@ -4,6 +4,7 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <sys/stat.h>
 
 #include <stdexcept>
 
@@ -53,6 +54,12 @@ std::shared_ptr<boost::asio::ssl::context> make_tls_context(const TlsConfig& tls
     throw std::runtime_error("TLS setup failed: " + openssl_reason());
   }
   SSL_CTX_set_alpn_select_cb(native, select_http11, nullptr);
+  // Checked here too, not only when the configuration is read, because SIGHUP reloads the files.
+  struct stat st {};
+  if (::stat(tls.private_key.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
+    throw std::runtime_error("TLS private key " + tls.private_key.string() +
+                             " is accessible by group or others; chmod 600 it");
+  }
   if (SSL_CTX_use_certificate_chain_file(native, tls.certificate.c_str()) != 1) {
     throw std::runtime_error("cannot load TLS certificate " + tls.certificate.string() + ": " + openssl_reason());
   }

@@ -81,6 +81,14 @@ TEST_F(InstanceTest, RefusesANonEmptyDirectory) {
   EXPECT_FALSE(fs::exists(root_ / "furoshiki.toml"));
 }
 
+TEST_F(InstanceTest, RefusesAnInvalidHostName) {
+  for (const char* bad : {"", "a b", "x\"]\nevil = 1", ".lead", "trail.", "a..b", "-x"}) {
+    const auto result = create_instance({root_ / "inst", bad, 8443});
+    EXPECT_FALSE(result.ok) << bad;
+    EXPECT_FALSE(fs::exists(root_ / "inst")) << bad;
+  }
+}
+
 TEST_F(InstanceTest, RefusesAFile) {
   std::ofstream(root_ / "file") << "x";
   EXPECT_FALSE(create_instance({root_ / "file", "localhost", 8443}).ok);

@@ -64,7 +64,6 @@ idle_timeout_seconds = 5
 body_progress_interval_seconds = 6
 body_min_bytes_per_interval = 7
 write_timeout_seconds = 8
-max_json_body_bytes = 2048
 max_connections = 9
 max_connections_per_client = 2
 [database]
