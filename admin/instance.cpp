@@ -15,7 +15,6 @@
 
 #include <cctype>
 #include <cerrno>
-#include <cstring>
 #include <system_error>
 
 namespace furoshiki::admin {
@@ -27,7 +26,7 @@ namespace {
 bool write_new_file(const fs::path& path, std::string_view content, mode_t mode, std::string& error) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
   if (fd < 0) {
-    error = "cannot create " + path.string() + ": " + std::strerror(errno);
+    error = "cannot create " + path.string() + ": " + std::generic_category().message(errno);
     return false;
   }
   bool ok = ::fchmod(fd, mode) == 0;  // independent of the umask
@@ -39,13 +38,13 @@ bool write_new_file(const fs::path& path, std::string_view content, mode_t mode,
   }
   ok = ok && ::fsync(fd) == 0;
   ::close(fd);
-  if (!ok) error = "cannot write " + path.string() + ": " + std::strerror(errno);
+  if (!ok) error = "cannot write " + path.string() + ": " + std::generic_category().message(errno);
   return ok;
 }
 
 bool make_dir(const fs::path& path, std::string& error) {
   if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) {
-    error = "cannot create directory " + path.string() + ": " + std::strerror(errno);
+    error = "cannot create directory " + path.string() + ": " + std::generic_category().message(errno);
     return false;
   }
   return true;

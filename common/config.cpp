@@ -169,7 +169,7 @@ class Section {
 
 struct PathRef {
   std::string key;
-  std::uint32_t line;
+  std::uint32_t line = 0;
 };
 
 // Resolves a configured path against the configuration file's directory.
@@ -290,13 +290,13 @@ ConfigResult parse_config(std::string_view text, const fs::path& base_dir, std::
     Section s = top.table("tls");
     path_key(s, "certificate");
     path_key(s, "private_key");
-    s.duration("hsts_max_age_seconds", config.tls.hsts_max_age, 0, 2 * 31536000);
+    s.duration("hsts_max_age_seconds", config.tls.hsts_max_age, 0, std::int64_t{2} * 31536000);
     s.reject_unknown();
   }
   {
     Section s = top.table("limits");
     auto& l = config.limits;
-    s.integer("max_header_bytes", l.max_header_bytes, 1024, 1024 * 1024);
+    s.integer("max_header_bytes", l.max_header_bytes, 1024, std::int64_t{1024} * 1024);
     s.duration("handshake_timeout_seconds", l.handshake_timeout, 1, 600);
     s.duration("header_timeout_seconds", l.header_timeout, 1, 600);
     s.duration("idle_timeout_seconds", l.idle_timeout, 1, 3600);

@@ -108,9 +108,7 @@ int serve(const std::string& config_file) {
   }
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run_cli(int argc, char** argv) {
   CLI::App app{"furoshiki — secure file transfer server"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string(kVersion));
@@ -169,4 +167,15 @@ int main(int argc, char** argv) {
     return kExitOk;
   }
   return kExitFailure;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run_cli(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "furoshiki: " << e.what() << "\n";
+    return kExitFailure;
+  }
 }
