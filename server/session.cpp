@@ -152,7 +152,8 @@ class HttpsSession final : public Connection, public std::enable_shared_from_thi
     if (drain_requested_ || state_.draining) return do_close();
     phase_ = Phase::kIdle;
     if (buffer_.size() > 0) return do_read_header();
-    beast::get_lowest_layer(stream_).expires_after(limits_.idle_timeout);
+    // A refused connection only waits the handshake time for its request: it holds a scarce slot.
+    beast::get_lowest_layer(stream_).expires_after(refuse_ ? limits_.handshake_timeout : limits_.idle_timeout);
     stream_.async_read_some(buffer_.prepare(kReadChunk),
                             beast::bind_front_handler(&HttpsSession::on_first_byte, shared_from_this()));
   }
