@@ -217,6 +217,12 @@ class PathChecker {
     }
   }
 
+  void directory_readable(const PathRef& ref, const fs::path& p) {
+    std::error_code ec;
+    if (!fs::is_directory(p, ec)) return fail(ref, "directory does not exist: " + p.string());
+    if (::access(p.c_str(), R_OK | X_OK) != 0) fail(ref, "directory is not readable: " + p.string());
+  }
+
   void directory(const PathRef& ref, const fs::path& p) {
     std::error_code ec;
     if (!fs::is_directory(p, ec)) return fail(ref, "directory does not exist: " + p.string());
@@ -251,18 +257,26 @@ ConfigResult parse_config(std::string_view text, const fs::path& base_dir, std::
   }
 
   Config config;
+  std::uint32_t fips_line = 0;
   Section top(&root, "", errors, file_name);
   std::map<std::string, PathRef> refs;
   std::map<std::string, std::string> raw_paths = {
-      {"tls.certificate", "tls/cert.pem"},           {"tls.private_key", "tls/key.pem"},
-      {"database.path", "data/furoshiki.db"},        {"storage.data_dir", "data"},
-      {"crypto.master_key_file", "keys/master.key"}, {"metrics.token_file", ""},
+      {"tls.certificate", "tls/cert.pem"},
+      {"tls.private_key", "tls/key.pem"},
+      {"database.path", "data/furoshiki.db"},
+      {"storage.data_dir", "data"},
+      {"crypto.master_key_file", "keys/master.key"},
+      {"metrics.token_file", ""},
+      {"crypto.fips_module_dir", ""},
+      {"crypto.fips_module_config", ""},
   };
+  const std::set<std::string> optional_paths = {"metrics.token_file", "crypto.fips_module_dir",
+                                                "crypto.fips_module_config"};
   auto path_key = [&](Section& section, std::string_view key) {
     const std::string dotted = section.dotted(key);
     if (const toml::node* node = section.string(key, raw_paths[dotted])) {
       refs[dotted] = {dotted, line_of(*node)};
-      if (raw_paths[dotted].empty() && dotted != "metrics.token_file") section.fail(key, node, "must not be empty");
+      if (raw_paths[dotted].empty() && !optional_paths.contains(dotted)) section.fail(key, node, "must not be empty");
     } else {
       refs.emplace(dotted, PathRef{dotted, 0});
     }
@@ -322,6 +336,14 @@ ConfigResult parse_config(std::string_view text, const fs::path& base_dir, std::
   {
     Section s = top.table("crypto");
     path_key(s, "master_key_file");
+    std::string fips = "off";
+    if (const toml::node* node = s.string("fips", fips)) {
+      if (fips != "off" && fips != "required") s.fail("fips", node, "must be \"required\" or \"off\"");
+      fips_line = line_of(*node);
+    }
+    config.crypto.fips_required = fips == "required";
+    path_key(s, "fips_module_dir");
+    path_key(s, "fips_module_config");
     s.reject_unknown();
   }
   {
@@ -346,6 +368,19 @@ ConfigResult parse_config(std::string_view text, const fs::path& base_dir, std::
   config.database.path = resolve(base_dir, raw_paths["database.path"]);
   config.storage.data_dir = resolve(base_dir, raw_paths["storage.data_dir"]);
   config.crypto.master_key_file = resolve(base_dir, raw_paths["crypto.master_key_file"]);
+  if (!raw_paths["crypto.fips_module_dir"].empty()) {
+    config.crypto.fips_module_dir = resolve(base_dir, raw_paths["crypto.fips_module_dir"]);
+  }
+  if (!raw_paths["crypto.fips_module_config"].empty()) {
+    config.crypto.fips_module_config = resolve(base_dir, raw_paths["crypto.fips_module_config"]);
+  }
+  if (config.crypto.fips_required) {
+    for (const char* key : {"crypto.fips_module_dir", "crypto.fips_module_config"}) {
+      if (raw_paths[key].empty()) {
+        errors.push_back({key, fips_line, "must be set when crypto.fips = \"required\"", std::string(file_name)});
+      }
+    }
+  }
   if (!raw_paths["metrics.token_file"].empty()) {
     config.metrics.token_file = resolve(base_dir, raw_paths["metrics.token_file"]);
   }
@@ -361,6 +396,12 @@ ConfigResult parse_config(std::string_view text, const fs::path& base_dir, std::
     if (ok("crypto.master_key_file")) check.secret_file(refs["crypto.master_key_file"], config.crypto.master_key_file);
     if (ok("metrics.token_file") && !config.metrics.token_file.empty()) {
       check.secret_file(refs["metrics.token_file"], config.metrics.token_file);
+    }
+    if (ok("crypto.fips_module_dir") && !config.crypto.fips_module_dir.empty()) {
+      check.directory_readable(refs["crypto.fips_module_dir"], config.crypto.fips_module_dir);
+    }
+    if (ok("crypto.fips_module_config") && !config.crypto.fips_module_config.empty()) {
+      check.regular_file(refs["crypto.fips_module_config"], config.crypto.fips_module_config);
     }
     if (ok("storage.data_dir")) check.directory(refs["storage.data_dir"], config.storage.data_dir);
     if (ok("database.path")) check.directory(refs["database.path"], config.database.path.parent_path());

@@ -59,6 +59,9 @@ struct StorageConfig {
 
 struct CryptoConfig {
   std::filesystem::path master_key_file;
+  bool fips_required = false;                // crypto.fips = "required" | "off"
+  std::filesystem::path fips_module_dir;     // directory holding fips.so
+  std::filesystem::path fips_module_config;  // written by `openssl fipsinstall`
 };
 
 struct MetricsConfig {

@@ -4,8 +4,10 @@
 #include "common/config.hpp"
 #include "common/log.hpp"
 #include "common/version.hpp"
+#include "crypto/context.hpp"
 #include "db/migrations.hpp"
 #include "db/sqlite_database.hpp"
+#include "server/metrics.hpp"
 #include "server/server.hpp"
 #include "storage/data_directory.hpp"
 
@@ -39,6 +41,26 @@ std::optional<Config> load_or_report(const std::string& file) {
     log::set_level(level);
   }
   return std::move(result.config);
+}
+
+crypto::CryptoSettings crypto_settings(const Config& config) {
+  return {config.crypto.fips_required ? crypto::FipsMode::kRequired : crypto::FipsMode::kOff,
+          config.crypto.fips_module_dir, config.crypto.fips_module_config};
+}
+
+// Creates the process's crypto context; on failure says what is missing and returns null.
+std::shared_ptr<crypto::CryptoContext> open_crypto(const Config& config) {
+  try {
+    auto context = crypto::CryptoContext::create(crypto_settings(config));
+    log::info("crypto_ready", {{"fips", context->mode() == crypto::FipsMode::kRequired ? "required" : "off"},
+                               {"provider", context->provider_name()},
+                               {"provider_version", context->provider_version()}});
+    return context;
+  } catch (const crypto::CryptoError& e) {
+    log::error("crypto_failed", {{"reason", e.what()}});
+    std::cerr << "furoshiki: " << e.what() << "\n";
+    return nullptr;
+  }
 }
 
 std::unique_ptr<db::Database> open_database(const Config& config, bool migrate) {
@@ -82,6 +104,8 @@ int serve(const std::string& config_file) {
   auto config = load_or_report(config_file);
   if (!config) return kExitConfig;
   raise_file_limit();
+  auto crypto_context = open_crypto(*config);
+  if (!crypto_context) return kExitFailure;
   auto database = open_database(*config, config->database.migrate_on_start);
   if (!database) return kExitFailure;
   if (auto ec = storage::prepare_data_directory(config->storage.data_dir)) {
@@ -94,6 +118,14 @@ int serve(const std::string& config_file) {
       detail = db->backend();
       return db->ping();
     });
+    server.add_readiness_check("crypto", [c = crypto_context](std::string& detail) {
+      detail = std::string(c->mode() == crypto::FipsMode::kRequired ? "fips required, " : "fips off, ") +
+               c->provider_name() + " " + c->provider_version();
+      return c->self_test();
+    });
+    server.metrics().set_gauge("furoshiki_crypto_fips_required",
+                               "1 when the FIPS provider is required and loaded, 0 when FIPS is off.",
+                               crypto_context->mode() == crypto::FipsMode::kRequired ? 1 : 0);
     server.add_readiness_check("storage", [dir = config->storage.data_dir](std::string& detail) {
       const auto status = storage::inspect_data_directory(dir);
       detail = status.ok ? std::to_string(status.available_bytes) + " bytes free" : status.problem;
@@ -145,7 +177,9 @@ int run_cli(int argc, char** argv) {
   }
   if (*serve_cmd) return serve(config_file);
   if (*check_cmd) {
-    if (!load_or_report(config_file)) return kExitConfig;
+    auto config = load_or_report(config_file);
+    if (!config) return kExitConfig;
+    if (!open_crypto(*config)) return kExitConfig;
     std::cout << "configuration ok: " << config_file << "\n";
     return kExitOk;
   }

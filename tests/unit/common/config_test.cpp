@@ -139,6 +139,28 @@ TEST(ConfigTest, PublicUrlMustBeHttpsWithoutPath) {
   EXPECT_TRUE(parse("[server]\npublic_url = \"https://[::1]:8443/\"\n").config);
 }
 
+TEST(ConfigTest, FipsDefaultsToOff) {
+  const auto r = parse("");
+  ASSERT_TRUE(r.config);
+  EXPECT_FALSE(r.config->crypto.fips_required);
+}
+
+TEST(ConfigTest, FipsRequiredNeedsTheModulePaths) {
+  const auto r = parse("[crypto]\nfips = \"required\"\n");
+  EXPECT_TRUE(has_error(r, "crypto.fips_module_dir", 2, "must be set")) << all_errors(r);
+  EXPECT_TRUE(has_error(r, "crypto.fips_module_config", 2, "must be set")) << all_errors(r);
+  const auto ok =
+      parse("[crypto]\nfips = \"required\"\nfips_module_dir = \"/opt/fips\"\nfips_module_config = \"fips.cnf\"\n");
+  ASSERT_TRUE(ok.config) << all_errors(ok);
+  EXPECT_TRUE(ok.config->crypto.fips_required);
+  EXPECT_EQ(ok.config->crypto.fips_module_dir, fs::path("/opt/fips"));
+  EXPECT_EQ(ok.config->crypto.fips_module_config, fs::path("/srv/furoshiki/fips.cnf"));
+}
+
+TEST(ConfigTest, FipsModeMustBeKnown) {
+  EXPECT_TRUE(has_error(parse("[crypto]\nfips = \"yes\"\n"), "crypto.fips", 2, "\"required\" or \"off\""));
+}
+
 TEST(ConfigTest, SyntaxErrorHasALine) {
   const auto r = parse("[server]\nlisten = [\"127.0.0.1:1\"\n");
   ASSERT_EQ(r.errors.size(), 1u);
