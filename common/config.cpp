@@ -32,6 +32,8 @@ std::string ConfigError::to_string() const {
 }
 
 std::optional<ListenAddress> parse_listen_address(std::string_view text) {
+  // inet_pton reads a C string: a NUL would hide everything after it (found by fuzz/).
+  if (text.find('\0') != std::string_view::npos) return std::nullopt;
   ListenAddress out;
   std::string_view port_text;
   if (text.starts_with('[')) {

@@ -177,6 +177,8 @@ TEST(ListenAddressTest, ParsesAndPrints) {
   EXPECT_EQ(v6->host, "2001:db8::1");
   EXPECT_EQ(v6->to_string(), "[2001:db8::1]:8443");
   EXPECT_FALSE(parse_listen_address("[::1]:"));
+  EXPECT_FALSE(parse_listen_address(std::string_view("1.2.3.4\0x:80", 12)));
+  EXPECT_FALSE(parse_listen_address(std::string_view("[::ff\0\0:192.0.2.1]:443", 24)));
 }
 
 class ConfigFilesTest : public ::testing::Test {
