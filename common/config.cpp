@@ -344,6 +344,12 @@ ConfigResult parse_config(std::string_view text, const fs::path& base_dir, std::
       fips_line = line_of(*node);
     }
     config.crypto.fips_required = fips == "required";
+    if (const toml::node* node = s.string("master_key_credential", config.crypto.master_key_credential)) {
+      const auto& name = config.crypto.master_key_credential;
+      if (name.empty() || name.find('/') != std::string::npos || name == "." || name == "..") {
+        s.fail("master_key_credential", node, "must be a credential name without '/'");
+      }
+    }
     path_key(s, "fips_module_dir");
     path_key(s, "fips_module_config");
     s.reject_unknown();
@@ -395,7 +401,8 @@ ConfigResult parse_config(std::string_view text, const fs::path& base_dir, std::
     PathChecker check(errors, file_name);
     if (ok("tls.certificate")) check.regular_file(refs["tls.certificate"], config.tls.certificate);
     if (ok("tls.private_key")) check.secret_file(refs["tls.private_key"], config.tls.private_key);
-    if (ok("crypto.master_key_file")) check.secret_file(refs["crypto.master_key_file"], config.crypto.master_key_file);
+    if (ok("crypto.master_key_file") && config.crypto.master_key_credential.empty())
+      check.secret_file(refs["crypto.master_key_file"], config.crypto.master_key_file);
     if (ok("metrics.token_file") && !config.metrics.token_file.empty()) {
       check.secret_file(refs["metrics.token_file"], config.metrics.token_file);
     }

@@ -59,6 +59,9 @@ struct StorageConfig {
 
 struct CryptoConfig {
   std::filesystem::path master_key_file;
+  // Name of a systemd credential (LoadCredential=) holding the master key; when set it is read
+  // from $CREDENTIALS_DIRECTORY instead of master_key_file.
+  std::string master_key_credential;
   bool fips_required = false;                // crypto.fips = "required" | "off"
   std::filesystem::path fips_module_dir;     // directory holding fips.so
   std::filesystem::path fips_module_config;  // written by `openssl fipsinstall`

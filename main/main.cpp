@@ -1,10 +1,12 @@
 // furoshiki's command line. main only wires the libraries together; each command's logic lives
 // in its library (admin: instances; db: migrations; server: serving).
 #include "admin/instance.hpp"
+#include "admin/tenant_keys.hpp"
 #include "common/config.hpp"
 #include "common/log.hpp"
 #include "common/version.hpp"
 #include "crypto/context.hpp"
+#include "crypto/keys.hpp"
 #include "db/migrations.hpp"
 #include "db/sqlite_database.hpp"
 #include "server/metrics.hpp"
@@ -63,6 +65,15 @@ std::shared_ptr<crypto::CryptoContext> open_crypto(const Config& config) {
   }
 }
 
+std::optional<crypto::MasterKey> load_master(const crypto::CryptoContext& ctx, const Config& config) {
+  try {
+    return crypto::load_master_key(ctx, config.crypto.master_key_file, config.crypto.master_key_credential);
+  } catch (const crypto::CryptoError& e) {
+    std::cerr << "furoshiki: " << e.what() << "\n";
+    return std::nullopt;
+  }
+}
+
 std::unique_ptr<db::Database> open_database(const Config& config, bool migrate) {
   boost::system::error_code ec;
   auto database = db::open_sqlite({config.database.path, config.database.busy_timeout}, ec);
@@ -108,6 +119,20 @@ int serve(const std::string& config_file) {
   if (!crypto_context) return kExitFailure;
   auto database = open_database(*config, config->database.migrate_on_start);
   if (!database) return kExitFailure;
+  auto master = load_master(*crypto_context, *config);
+  if (!master) return kExitFailure;
+  admin::TenantKeyring keyring(crypto_context, *database, *master);
+  std::size_t tenant_keys = 0;
+  std::string other_master;
+  if (auto ec = keyring.verify_master(tenant_keys, other_master)) {
+    std::cerr << "furoshiki: the tenant keys are wrapped by master key " << other_master
+              << ", but the configured master key is " << master->id
+              << (ec == crypto::CryptoErrc::kBadKey
+                      ? "; if `furoshiki keys rotate-master` completed, point crypto.master_key_file at the new key\n"
+                      : "\n");
+    return kExitFailure;
+  }
+  log::info("master_key_loaded", {{"master_key_id", master->id}, {"tenant_keys", tenant_keys}});
   if (auto ec = storage::prepare_data_directory(config->storage.data_dir)) {
     std::cerr << "furoshiki: cannot prepare the data directory: " << ec.message() << "\n";
     return kExitFailure;
@@ -140,6 +165,40 @@ int serve(const std::string& config_file) {
   }
 }
 
+// `furoshiki keys rotate-master`: the current key comes from the configuration, the new one from
+// --new-key. Interrupted before the commit, nothing changed; after it, the configuration must
+// name the new key (serve says so if it does not).
+int rotate_master(const std::string& config_file, const std::string& new_key_file) {
+  auto config = load_or_report(config_file);
+  if (!config) return kExitConfig;
+  auto crypto_context = open_crypto(*config);
+  if (!crypto_context) return kExitFailure;
+  auto database = open_database(*config, false);
+  if (!database) return kExitFailure;
+  auto current = load_master(*crypto_context, *config);
+  if (!current) return kExitFailure;
+  std::optional<crypto::MasterKey> next;
+  try {
+    next = crypto::load_master_key(*crypto_context, new_key_file, "");
+  } catch (const crypto::CryptoError& e) {
+    std::cerr << "furoshiki: " << e.what() << "\n";
+    return kExitFailure;
+  }
+  if (next->id == current->id) {
+    std::cerr << "furoshiki: the new master key is the key already in use\n";
+    return kExitFailure;
+  }
+  std::size_t rewrapped = 0;
+  if (auto ec = admin::rotate_master_key(*crypto_context, *database, *current, *next, rewrapped)) {
+    std::cerr << "furoshiki: rotation failed, nothing was changed: " << ec.message() << "\n";
+    return kExitFailure;
+  }
+  std::cout << "re-wrapped " << rewrapped << " tenant keys under master key " << next->id << "\n"
+            << "now set crypto.master_key_file = \"" << new_key_file
+            << "\" and restart; the old key file is no longer needed\n";
+  return kExitOk;
+}
+
 int run_cli(int argc, char** argv) {
   CLI::App app{"furoshiki — secure file transfer server"};
   app.require_subcommand(1);
@@ -164,6 +223,15 @@ int run_cli(int argc, char** argv) {
   auto* migrate_cmd = db_cmd->add_subcommand("migrate", "Apply pending schema migrations");
   migrate_cmd->add_option("--config", config_file, "Configuration file")->required();
 
+  auto* keys_cmd = app.add_subcommand("keys", "Key management");
+  keys_cmd->require_subcommand(1);
+  std::string new_key_file;
+  auto* rotate_cmd = keys_cmd->add_subcommand(
+      "rotate-master", "Re-wrap every tenant key under a new master key (one transaction; data is not re-encrypted)");
+  rotate_cmd->add_option("--config", config_file, "Configuration file")->required();
+  rotate_cmd->add_option("--new-key", new_key_file, "File with the new master key (64 hex digits, mode 0600)")
+      ->required();
+
   auto* version_cmd = app.add_subcommand("version", "Print version information");
 
   CLI11_PARSE(app, argc, argv);
@@ -179,7 +247,8 @@ int run_cli(int argc, char** argv) {
   if (*check_cmd) {
     auto config = load_or_report(config_file);
     if (!config) return kExitConfig;
-    if (!open_crypto(*config)) return kExitConfig;
+    auto crypto_context = open_crypto(*config);
+    if (!crypto_context || !load_master(*crypto_context, *config)) return kExitConfig;
     std::cout << "configuration ok: " << config_file << "\n";
     return kExitOk;
   }
@@ -193,6 +262,7 @@ int run_cli(int argc, char** argv) {
               << "start it with: furoshiki serve --config " << result.config_file.string() << "\n";
     return kExitOk;
   }
+  if (*rotate_cmd) return rotate_master(config_file, new_key_file);
   if (*migrate_cmd) {
     auto config = load_or_report(config_file);
     if (!config) return kExitConfig;

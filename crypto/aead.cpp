@@ -1,0 +1,123 @@
+// AES-256-GCM through EVP; see aead.hpp.
+#include "crypto/aead.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include <limits>
+#include <memory>
+
+namespace furoshiki::crypto {
+namespace {
+
+struct CipherCtxDeleter {
+  void operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); }
+};
+using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, CipherCtxDeleter>;
+
+bool fits_int(std::size_t n) { return n <= static_cast<std::size_t>(std::numeric_limits<int>::max()); }
+
+class Category final : public boost::system::error_category {
+ public:
+  const char* name() const noexcept override { return "furoshiki.crypto"; }
+  std::string message(int ev) const override {
+    switch (static_cast<CryptoErrc>(ev)) {
+      case CryptoErrc::kOk: return "ok";
+      case CryptoErrc::kIntegrity: return "stored data failed authentication";
+      case CryptoErrc::kUnknownKey: return "unknown key";
+      case CryptoErrc::kKeyDestroyed: return "the key was destroyed";
+      case CryptoErrc::kBadKey: return "malformed key";
+      case CryptoErrc::kOutOfRange: return "range outside the object";
+      case CryptoErrc::kIo: return "storage error";
+      case CryptoErrc::kInternal: return "internal crypto error";
+    }
+    return "unknown crypto error";
+  }
+};
+
+}  // namespace
+
+const boost::system::error_category& crypto_category() noexcept {
+  static const Category kCategory;
+  return kCategory;
+}
+
+SecretKey::SecretKey(std::span<const std::uint8_t, kKeyBytes> bytes) {
+  std::copy(bytes.begin(), bytes.end(), bytes_.begin());
+}
+
+SecretKey::~SecretKey() { OPENSSL_cleanse(bytes_.data(), bytes_.size()); }
+
+SecretKey SecretKey::random(const CryptoContext& ctx) {
+  SecretKey key;
+  ctx.random_bytes(key.bytes_);
+  return key;
+}
+
+bool SecretKey::operator==(const SecretKey& other) const {
+  return CRYPTO_memcmp(bytes_.data(), other.bytes_.data(), bytes_.size()) == 0;
+}
+
+boost::system::error_code aead_seal(const CryptoContext& ctx, const SecretKey& key,
+                                    std::span<const std::uint8_t, kNonceBytes> nonce, std::span<const std::uint8_t> aad,
+                                    std::span<const std::uint8_t> plaintext, std::vector<std::uint8_t>& out) {
+  if (!fits_int(plaintext.size()) || !fits_int(aad.size())) return CryptoErrc::kInternal;
+  CipherCtx c(EVP_CIPHER_CTX_new());
+  out.resize(plaintext.size() + kTagBytes);
+  int len = 0;
+  int final_len = 0;
+  const bool ok =
+      c && EVP_EncryptInit_ex2(c.get(), ctx.aes_256_gcm(), key.bytes().data(), nonce.data(), nullptr) == 1 &&
+      (aad.empty() || EVP_EncryptUpdate(c.get(), nullptr, &len, aad.data(), static_cast<int>(aad.size())) == 1) &&
+      EVP_EncryptUpdate(c.get(), out.data(), &len, plaintext.data(), static_cast<int>(plaintext.size())) == 1 &&
+      EVP_EncryptFinal_ex(c.get(), out.data() + len, &final_len) == 1 &&
+      EVP_CIPHER_CTX_ctrl(c.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(kTagBytes), out.data() + plaintext.size()) ==
+          1;
+  if (!ok) {
+    out.clear();
+    return CryptoErrc::kInternal;
+  }
+  return {};
+}
+
+boost::system::error_code aead_open(const CryptoContext& ctx, const SecretKey& key,
+                                    std::span<const std::uint8_t, kNonceBytes> nonce, std::span<const std::uint8_t> aad,
+                                    std::span<const std::uint8_t> sealed, std::vector<std::uint8_t>& out) {
+  out.clear();
+  if (sealed.size() < kTagBytes) return CryptoErrc::kIntegrity;
+  if (!fits_int(sealed.size()) || !fits_int(aad.size())) return CryptoErrc::kInternal;
+  const std::size_t n = sealed.size() - kTagBytes;
+  CipherCtx c(EVP_CIPHER_CTX_new());
+  out.resize(n);  // reuses the caller's capacity: no allocation per chunk on the hot path
+  std::array<std::uint8_t, kTagBytes> tag{};
+  std::copy(sealed.begin() + static_cast<std::ptrdiff_t>(n), sealed.end(), tag.begin());
+  int len = 0;
+  int final_len = 0;
+  auto fail = [&out](CryptoErrc e) {
+    OPENSSL_cleanse(out.data(), out.size());
+    out.clear();
+    return make_error_code(e);
+  };
+  if (!c || EVP_DecryptInit_ex2(c.get(), ctx.aes_256_gcm(), key.bytes().data(), nonce.data(), nullptr) != 1 ||
+      (!aad.empty() && EVP_DecryptUpdate(c.get(), nullptr, &len, aad.data(), static_cast<int>(aad.size())) != 1) ||
+      EVP_DecryptUpdate(c.get(), out.data(), &len, sealed.data(), static_cast<int>(n)) != 1 ||
+      EVP_CIPHER_CTX_ctrl(c.get(), EVP_CTRL_GCM_SET_TAG, static_cast<int>(kTagBytes), tag.data()) != 1) {
+    return fail(CryptoErrc::kInternal);
+  }
+  // Plaintext must never be used unless the tag verifies.
+  if (EVP_DecryptFinal_ex(c.get(), out.data() + len, &final_len) != 1) return fail(CryptoErrc::kIntegrity);
+  return {};
+}
+
+std::array<std::uint8_t, 32> sha256(const CryptoContext& ctx, std::span<const std::uint8_t> data) {
+  std::array<std::uint8_t, 32> out{};
+  unsigned int len = 0;
+  EVP_MD_CTX* c = EVP_MD_CTX_new();
+  const bool ok = c && EVP_DigestInit_ex2(c, ctx.sha256(), nullptr) == 1 &&
+                  EVP_DigestUpdate(c, data.data(), data.size()) == 1 && EVP_DigestFinal_ex(c, out.data(), &len) == 1;
+  EVP_MD_CTX_free(c);
+  if (!ok) throw CryptoError("SHA-256 failed");
+  return out;
+}
+
+}  // namespace furoshiki::crypto

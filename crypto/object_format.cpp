@@ -1,0 +1,260 @@
+// The encrypted object format; see object_format.hpp and docs/format.md.
+#include "crypto/object_format.hpp"
+
+#include <openssl/crypto.h>
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+
+namespace furoshiki::crypto {
+namespace {
+
+constexpr std::array<std::uint8_t, 8> kMagic = {'F', 'R', 'S', 'H', 'K', 'O', 'B', 'J'};
+constexpr std::size_t kChunkAadBytes = 32 + 8 + 1;
+
+void put16(std::uint8_t* p, std::uint16_t v) {
+  p[0] = static_cast<std::uint8_t>(v >> 8);
+  p[1] = static_cast<std::uint8_t>(v);
+}
+void put32(std::uint8_t* p, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) p[i] = static_cast<std::uint8_t>(v >> (24 - 8 * i));
+}
+void put64(std::uint8_t* p, std::uint64_t v) {
+  for (int i = 0; i < 8; ++i) p[i] = static_cast<std::uint8_t>(v >> (56 - 8 * i));
+}
+std::uint16_t get16(const std::uint8_t* p) { return static_cast<std::uint16_t>(p[0] << 8 | p[1]); }
+std::uint32_t get32(const std::uint8_t* p) {
+  return static_cast<std::uint32_t>(p[0]) << 24 | static_cast<std::uint32_t>(p[1]) << 16 |
+         static_cast<std::uint32_t>(p[2]) << 8 | p[3];
+}
+
+// Header field offsets (docs/format.md).
+constexpr std::size_t kOffVersion = 8, kOffAlgorithm = 10, kOffChunk = 12, kOffKeyId = 16, kOffKeyVersion = 32,
+                      kOffObjectId = 36, kOffPrefix = 52, kOffWrappedLen = 56, kOffWrapped = 58;
+static_assert(kOffWrapped + kWrappedKeyBytes == kObjectHeaderBytes);
+
+std::array<std::uint8_t, kNonceBytes> chunk_nonce(const std::array<std::uint8_t, 4>& prefix, std::uint64_t index) {
+  std::array<std::uint8_t, kNonceBytes> nonce{};
+  std::copy(prefix.begin(), prefix.end(), nonce.begin());
+  put64(nonce.data() + 4, index);
+  return nonce;
+}
+
+std::array<std::uint8_t, kChunkAadBytes> chunk_aad(const std::array<std::uint8_t, 32>& digest, std::uint64_t index,
+                                                   bool last) {
+  std::array<std::uint8_t, kChunkAadBytes> aad{};
+  std::copy(digest.begin(), digest.end(), aad.begin());
+  put64(aad.data() + 32, index);
+  aad[40] = last ? 1 : 0;
+  return aad;
+}
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+}  // namespace
+
+bool hex16_decode(std::string_view hex, std::array<std::uint8_t, 16>& out) {
+  if (hex.size() != 32) return false;
+  for (std::size_t i = 0; i < 16; ++i) {
+    const int hi = hex_digit(hex[2 * i]);
+    const int lo = hex_digit(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out[i] = static_cast<std::uint8_t>(hi << 4 | lo);
+  }
+  return true;
+}
+
+std::string hex16_encode(const std::array<std::uint8_t, 16>& bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (auto b : bytes) {
+    out.push_back(kDigits[b >> 4]);
+    out.push_back(kDigits[b & 0xf]);
+  }
+  return out;
+}
+
+std::array<std::uint8_t, kObjectHeaderBytes> ObjectHeader::encode() const {
+  std::array<std::uint8_t, kObjectHeaderBytes> out{};
+  std::copy(kMagic.begin(), kMagic.end(), out.begin());
+  put16(out.data() + kOffVersion, version);
+  put16(out.data() + kOffAlgorithm, algorithm);
+  put32(out.data() + kOffChunk, chunk_bytes);
+  std::copy(tenant_key_id.begin(), tenant_key_id.end(), out.begin() + kOffKeyId);
+  put32(out.data() + kOffKeyVersion, tenant_key_version);
+  std::copy(object_id.begin(), object_id.end(), out.begin() + kOffObjectId);
+  std::copy(nonce_prefix.begin(), nonce_prefix.end(), out.begin() + kOffPrefix);
+  put16(out.data() + kOffWrappedLen, static_cast<std::uint16_t>(kWrappedKeyBytes));
+  std::copy(wrapped_data_key.begin(), wrapped_data_key.end(), out.begin() + kOffWrapped);
+  return out;
+}
+
+boost::system::error_code parse_object_header(std::span<const std::uint8_t> bytes, ObjectHeader& out) {
+  if (bytes.size() < kObjectHeaderBytes) return CryptoErrc::kIntegrity;
+  const std::uint8_t* p = bytes.data();
+  if (!std::equal(kMagic.begin(), kMagic.end(), p)) return CryptoErrc::kIntegrity;
+  ObjectHeader h;
+  h.version = get16(p + kOffVersion);
+  h.algorithm = get16(p + kOffAlgorithm);
+  h.chunk_bytes = get32(p + kOffChunk);
+  if (h.version != 1 || h.algorithm != 1) return CryptoErrc::kIntegrity;
+  if (h.chunk_bytes < kMinChunkBytes || h.chunk_bytes > kMaxChunkBytes) return CryptoErrc::kIntegrity;
+  if (get16(p + kOffWrappedLen) != kWrappedKeyBytes) return CryptoErrc::kIntegrity;
+  std::copy_n(p + kOffKeyId, 16, h.tenant_key_id.begin());
+  h.tenant_key_version = get32(p + kOffKeyVersion);
+  std::copy_n(p + kOffObjectId, 16, h.object_id.begin());
+  std::copy_n(p + kOffPrefix, 4, h.nonce_prefix.begin());
+  std::copy_n(p + kOffWrapped, kWrappedKeyBytes, h.wrapped_data_key.begin());
+  out = h;
+  return {};
+}
+
+boost::system::error_code VectorSink::write(std::span<const std::uint8_t> b) {
+  bytes.insert(bytes.end(), b.begin(), b.end());
+  return {};
+}
+
+boost::system::error_code SpanSource::read_at(std::uint64_t offset, std::span<std::uint8_t> out) {
+  if (offset > bytes_.size() || out.size() > bytes_.size() - offset) return CryptoErrc::kIo;
+  std::memcpy(out.data(), bytes_.data() + offset, out.size());
+  return {};
+}
+
+ObjectSealer::ObjectSealer(std::shared_ptr<const CryptoContext> ctx, const SecretKey& tenant_key,
+                           const TenantKeyRef& tenant, std::string_view object_id, ObjectSink& sink,
+                           std::uint32_t chunk_bytes)
+    : ctx_(std::move(ctx)), sink_(sink), data_key_(SecretKey::random(*ctx_)) {
+  if (chunk_bytes < kMinChunkBytes || chunk_bytes > kMaxChunkBytes) throw std::invalid_argument("chunk size");
+  if (!hex16_decode(tenant.key_id, header_.tenant_key_id) || !hex16_decode(object_id, header_.object_id)) {
+    throw std::invalid_argument("tenant key id and object id must be 32 lower-case hex digits");
+  }
+  header_.chunk_bytes = chunk_bytes;
+  header_.tenant_key_version = tenant.version;
+  ctx_->random_bytes(header_.nonce_prefix);
+  const auto wrapped = wrap_data_key(*ctx_, tenant_key, tenant.org_id, object_id, data_key_);
+  std::copy(wrapped.begin(), wrapped.end(), header_.wrapped_data_key.begin());
+  const auto encoded = header_.encode();
+  header_digest_ = sha256(*ctx_, encoded);
+  buffer_.reserve(chunk_bytes);
+  sealed_.reserve(chunk_bytes + kTagBytes);
+  status_ = sink_.write(encoded);
+  sealed_bytes_ = encoded.size();
+}
+
+boost::system::error_code ObjectSealer::append(std::span<const std::uint8_t> plaintext) {
+  if (status_) return status_;
+  if (finished_) return CryptoErrc::kInternal;
+  while (!plaintext.empty()) {
+    // A full buffer is known not to be the last chunk only once more data arrives.
+    if (buffer_.size() == header_.chunk_bytes) {
+      if ((status_ = emit(false))) return status_;
+    }
+    const std::size_t take = std::min<std::size_t>(header_.chunk_bytes - buffer_.size(), plaintext.size());
+    buffer_.insert(buffer_.end(), plaintext.begin(), plaintext.begin() + static_cast<std::ptrdiff_t>(take));
+    plaintext = plaintext.subspan(take);
+    plaintext_bytes_ += take;
+  }
+  return {};
+}
+
+boost::system::error_code ObjectSealer::finish() {
+  if (status_) return status_;
+  if (finished_) return CryptoErrc::kInternal;
+  finished_ = true;
+  status_ = emit(true);
+  OPENSSL_cleanse(buffer_.data(), buffer_.size());
+  return status_;
+}
+
+boost::system::error_code ObjectSealer::emit(bool last) {
+  const auto nonce = chunk_nonce(header_.nonce_prefix, next_chunk_);
+  const auto aad = chunk_aad(header_digest_, next_chunk_, last);
+  if (auto ec = aead_seal(*ctx_, data_key_, nonce, aad, buffer_, sealed_)) return ec;
+  OPENSSL_cleanse(buffer_.data(), buffer_.size());
+  buffer_.clear();
+  ++next_chunk_;
+  sealed_bytes_ += sealed_.size();
+  return sink_.write(sealed_);
+}
+
+boost::system::error_code ObjectOpener::open(std::shared_ptr<const CryptoContext> ctx, ObjectSource& source,
+                                             std::string_view org_id, std::string_view object_id,
+                                             const TenantKeyLookup& lookup, std::unique_ptr<ObjectOpener>& out) {
+  out.reset();
+  std::unique_ptr<ObjectOpener> self(new ObjectOpener(std::move(ctx), source));
+  const std::uint64_t total = source.size();
+  if (total < kObjectHeaderBytes + kTagBytes) return CryptoErrc::kIntegrity;
+  std::array<std::uint8_t, kObjectHeaderBytes> raw{};
+  if (auto ec = source.read_at(0, raw)) return ec;
+  if (auto ec = parse_object_header(raw, self->header_)) return ec;
+  std::array<std::uint8_t, 16> expected_object{};
+  if (!hex16_decode(object_id, expected_object) || expected_object != self->header_.object_id) {
+    return CryptoErrc::kIntegrity;
+  }
+  SecretKey tenant_key;
+  if (auto ec = lookup(hex16_encode(self->header_.tenant_key_id), self->header_.tenant_key_version, tenant_key)) {
+    // A header naming a key this tenant never had is damaged or foreign; a destroyed key stays
+    // distinguishable (the organization was removed).
+    return ec == CryptoErrc::kUnknownKey ? make_error_code(CryptoErrc::kIntegrity) : ec;
+  }
+  if (auto ec = unwrap_data_key(*self->ctx_, tenant_key, org_id, object_id, self->header_.wrapped_data_key,
+                                self->data_key_)) {
+    return ec;
+  }
+  self->header_digest_ = sha256(*self->ctx_, raw);
+
+  // The chunk layout follows from the length; the last chunk's flag authenticates it.
+  const std::uint64_t body = total - kObjectHeaderBytes;
+  const std::uint64_t stride = std::uint64_t{self->header_.chunk_bytes} + kTagBytes;
+  const std::uint64_t full = body / stride;
+  const std::uint64_t rest = body % stride;
+  if (rest != 0 && rest < kTagBytes) return CryptoErrc::kIntegrity;
+  self->chunk_count_ = rest == 0 ? full : full + 1;
+  const std::uint64_t last_plain = rest == 0 ? self->header_.chunk_bytes : rest - kTagBytes;
+  self->plaintext_size_ = (self->chunk_count_ - 1) * self->header_.chunk_bytes + last_plain;
+  if (auto ec = self->load_chunk(self->chunk_count_ - 1)) return ec;
+  out = std::move(self);
+  return {};
+}
+
+boost::system::error_code ObjectOpener::load_chunk(std::uint64_t index) {
+  if (index == cached_index_) return {};
+  cached_index_ = UINT64_MAX;
+  const bool last = index + 1 == chunk_count_;
+  const std::uint64_t stride = std::uint64_t{header_.chunk_bytes} + kTagBytes;
+  const std::uint64_t offset = kObjectHeaderBytes + index * stride;
+  const std::uint64_t length = last ? source_.size() - offset : stride;
+  sealed_.resize(length);
+  if (auto ec = source_.read_at(offset, sealed_)) return ec;
+  const auto nonce = chunk_nonce(header_.nonce_prefix, index);
+  const auto aad = chunk_aad(header_digest_, index, last);
+  if (auto ec = aead_open(*ctx_, data_key_, nonce, aad, sealed_, chunk_)) return ec;
+  cached_index_ = index;
+  return {};
+}
+
+boost::system::error_code ObjectOpener::read(std::uint64_t offset, std::span<std::uint8_t> out) {
+  if (offset > plaintext_size_ || out.size() > plaintext_size_ - offset) return CryptoErrc::kOutOfRange;
+  const std::uint64_t chunk = header_.chunk_bytes;
+  std::size_t done = 0;
+  while (done < out.size()) {
+    const std::uint64_t position = offset + done;
+    const std::uint64_t index = position / chunk;
+    if (auto ec = load_chunk(index)) {
+      OPENSSL_cleanse(out.data(), done);
+      return ec;
+    }
+    const std::size_t within = static_cast<std::size_t>(position - index * chunk);
+    const std::size_t n = std::min(out.size() - done, chunk_.size() - within);
+    std::memcpy(out.data() + done, chunk_.data() + within, n);
+    done += n;
+  }
+  return {};
+}
+
+}  // namespace furoshiki::crypto
