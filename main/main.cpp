@@ -148,6 +148,10 @@ int serve(const std::string& config_file) {
                c->provider_name() + " " + c->provider_version();
       return c->self_test();
     });
+    server.metrics().set_info("furoshiki_crypto_provider_info", "The OpenSSL provider used for cryptography.",
+                              {{"fips", crypto_context->mode() == crypto::FipsMode::kRequired ? "required" : "off"},
+                               {"provider", crypto_context->provider_name()},
+                               {"version", crypto_context->provider_version()}});
     server.metrics().set_gauge("furoshiki_crypto_fips_required",
                                "1 when the FIPS provider is required and loaded, 0 when FIPS is off.",
                                crypto_context->mode() == crypto::FipsMode::kRequired ? 1 : 0);

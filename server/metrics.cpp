@@ -73,6 +73,17 @@ std::string number(double v) {
 }
 }  // namespace
 
+void Metrics::set_info(const std::string& name, const std::string& help,
+                       const std::vector<std::pair<std::string, std::string>>& labels) {
+  std::string text;
+  for (const auto& [key, value] : labels) {
+    if (!text.empty()) text += ",";
+    text += key + "=\"" + escape_label(value) + "\"";
+  }
+  std::lock_guard lock(mutex_);
+  infos_[name] = {help, text};
+}
+
 std::string Metrics::render() const {
   std::string out;
   out += "# HELP furoshiki_build_info Version of the running furoshiki.\n";
@@ -125,6 +136,9 @@ std::string Metrics::render() const {
   out += "# TYPE furoshiki_tls_reloads_total counter\n";
   out += "furoshiki_tls_reloads_total{result=\"ok\"} " + std::to_string(tls_reloads_ok_) + "\n";
   out += "furoshiki_tls_reloads_total{result=\"failed\"} " + std::to_string(tls_reloads_failed_) + "\n";
+  for (const auto& [name, info] : infos_) {
+    out += "# HELP " + name + " " + info.first + "\n# TYPE " + name + " gauge\n" + name + "{" + info.second + "} 1\n";
+  }
   for (const auto& [name, gauge] : gauges_) {
     out += "# HELP " + name + " " + gauge.first + "\n# TYPE " + name + " gauge\n" + name + " " + number(gauge.second) +
            "\n";

@@ -31,6 +31,10 @@ class Metrics {
   // metric name, value a number.
   void set_gauge(const std::string& name, const std::string& help, double value);
 
+  // An "info" metric: a gauge of value 1 whose labels carry the facts (e.g. provider, version).
+  void set_info(const std::string& name, const std::string& help,
+                const std::vector<std::pair<std::string, std::string>>& labels);
+
   std::string render() const;
 
   static const std::vector<double>& duration_buckets();  // seconds
@@ -47,6 +51,7 @@ class Metrics {
   std::map<std::string, Histogram> durations_;                                        // REQUIRES: mutex_
   std::map<std::string, std::uint64_t> rejected_;                                     // REQUIRES: mutex_
   std::map<std::string, std::pair<std::string, double>> gauges_;                      // REQUIRES: mutex_
+  std::map<std::string, std::pair<std::string, std::string>> infos_;                  // REQUIRES: mutex_
   std::uint64_t tls_reloads_ok_ = 0, tls_reloads_failed_ = 0;                         // REQUIRES: mutex_
   std::atomic<std::uint64_t> bytes_received_{0};
   std::atomic<std::uint64_t> bytes_sent_{0};

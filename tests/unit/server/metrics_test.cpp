@@ -67,5 +67,12 @@ TEST(MetricsTest, EveryLineIsCommentOrSample) {
   EXPECT_TRUE(contains(text, "furoshiki_test_gauge 1.5\n"));
 }
 
+TEST(MetricsTest, InfoMetricCarriesEscapedLabels) {
+  Metrics m;
+  m.set_info("furoshiki_crypto_provider_info", "Provider.", {{"provider", "OpenSSL \"FIPS\""}, {"version", "3.0"}});
+  EXPECT_TRUE(
+      contains(m.render(), "furoshiki_crypto_provider_info{provider=\"OpenSSL \\\"FIPS\\\"\",version=\"3.0\"} 1\n"));
+}
+
 }  // namespace
 }  // namespace furoshiki::server
