@@ -3,11 +3,16 @@
 
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <ctime>
+#include <deque>
 #include <mutex>
+#include <thread>
+#include <utility>
 
 namespace furoshiki::log {
 namespace {
@@ -15,6 +20,50 @@ namespace {
 std::atomic<int> g_level{static_cast<int>(Level::kInfo)};
 std::mutex g_mutex;
 std::function<void(std::string_view)> g_sink;  // REQUIRES: g_mutex held
+
+// The asynchronous writer's state. REQUIRES: g_mutex held for every member but `thread`.
+struct AsyncWriter {
+  std::FILE* out = stderr;
+  std::size_t max_lines = 0;
+  std::deque<std::string> queue;
+  std::size_t dropped = 0;
+  bool running = false;
+  bool stopping = false;
+  std::condition_variable wake;
+  std::thread thread;
+};
+AsyncWriter g_async;
+
+void write_lines(std::FILE* out, const std::deque<std::string>& lines) {
+  for (const auto& line : lines) {
+    std::fwrite(line.data(), 1, line.size(), out);
+    std::fputc('\n', out);
+  }
+  std::fflush(out);
+}
+
+void writer_loop() {
+  std::unique_lock lock(g_mutex);
+  while (true) {
+    g_async.wake.wait(lock, [] { return !g_async.queue.empty() || g_async.stopping; });
+    std::deque<std::string> batch;
+    batch.swap(g_async.queue);
+    const std::size_t dropped = std::exchange(g_async.dropped, 0);
+    const bool stopping = g_async.stopping;
+    std::FILE* out = g_async.out;
+    lock.unlock();
+    if (dropped > 0) {
+      batch.push_back(R"({"ts":")" + now_rfc3339() + R"(","level":"warn","event":"log_lines_dropped","count":)" +
+                      std::to_string(dropped) + "}");
+    }
+    write_lines(out, batch);
+    lock.lock();
+    if (stopping && g_async.queue.empty()) {
+      g_async.running = false;  // later lines are written synchronously again
+      return;
+    }
+  }
+}
 
 }  // namespace
 
@@ -79,9 +128,42 @@ void write(Level level, std::string_view event, boost::json::object fields) {
     g_sink(text);
     return;
   }
+  if (g_async.running) {
+    if (g_async.queue.size() >= g_async.max_lines) {
+      ++g_async.dropped;
+      return;
+    }
+    g_async.queue.push_back(std::move(text));
+    g_async.wake.notify_one();
+    return;
+  }
   text.push_back('\n');
   std::fwrite(text.data(), 1, text.size(), stderr);
   std::fflush(stderr);
+}
+
+void start_async_writer(std::FILE* out, std::size_t max_queued_lines) {
+  std::lock_guard lock(g_mutex);
+  if (g_async.running || g_async.thread.joinable()) return;
+  g_async.out = out;
+  g_async.max_lines = std::max<std::size_t>(1, max_queued_lines);
+  g_async.running = true;
+  g_async.stopping = false;
+  g_async.thread = std::thread(writer_loop);
+}
+
+void stop_async_writer() {
+  std::thread thread;
+  {
+    std::lock_guard lock(g_mutex);
+    if (!g_async.running) return;
+    g_async.stopping = true;
+    g_async.wake.notify_one();
+    thread = std::move(g_async.thread);
+  }
+  thread.join();
+  std::lock_guard lock(g_mutex);
+  g_async.stopping = false;
 }
 
 }  // namespace furoshiki::log

@@ -7,6 +7,7 @@
 
 #include <boost/json/object.hpp>
 
+#include <cstdio>
 #include <functional>
 #include <string_view>
 
@@ -25,6 +26,15 @@ bool enabled(Level level);
 // Replaces the output (default: stderr). Used by tests to capture lines; pass nullptr to reset.
 // The sink is called with one complete line, without the trailing newline, under a lock.
 void set_sink(std::function<void(std::string_view line)> sink);
+
+// Moves output off the calling threads: lines go to a bounded queue that one writer thread
+// empties into `out` (default stderr), so a slow reader of stderr (journald under load) cannot
+// stall the network threads. When the queue is full, lines are dropped and counted; the writer
+// reports the count in a "log_lines_dropped" line. Until started, and after stop, lines are
+// written synchronously.
+void start_async_writer(std::FILE* out = stderr, std::size_t max_queued_lines = 65536);
+// Writes everything queued, then stops the writer thread. Safe to call when not started.
+void stop_async_writer();
 
 // Writes one line: {"ts":…,"level":…,"event":event, …fields}.
 void write(Level level, std::string_view event, boost::json::object fields = {});

@@ -115,6 +115,11 @@ int serve(const std::string& config_file) {
   auto config = load_or_report(config_file);
   if (!config) return kExitConfig;
   raise_file_limit();
+  // Log output leaves the network threads from here on; everything queued is written on return.
+  struct AsyncLog {
+    AsyncLog() { log::start_async_writer(); }
+    ~AsyncLog() { log::stop_async_writer(); }
+  } async_log;
   auto crypto_context = open_crypto(*config);
   if (!crypto_context) return kExitFailure;
   auto database = open_database(*config, config->database.migrate_on_start);

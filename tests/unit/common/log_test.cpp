@@ -51,6 +51,44 @@ TEST_F(LogTest, EscapesControlCharactersAndQuotes) {
   EXPECT_EQ(boost::json::parse(lines_[0]).at("reason").as_string(), "a\"b\nc");
 }
 
+TEST(AsyncLogTest, WritesEveryLineInOrderAndDrainsOnStop) {
+  std::FILE* out = std::tmpfile();
+  ASSERT_NE(out, nullptr);
+  start_async_writer(out, 100000);
+  for (int i = 0; i < 2000; ++i) info("line", {{"n", i}});
+  stop_async_writer();
+  std::rewind(out);
+  char buffer[512];
+  int n = 0;
+  while (std::fgets(buffer, sizeof buffer, out)) {
+    EXPECT_EQ(boost::json::parse(buffer).at("n").as_int64(), n) << buffer;
+    ++n;
+  }
+  EXPECT_EQ(n, 2000);
+  std::fclose(out);
+}
+
+TEST(AsyncLogTest, DropsAndCountsLinesWhenTheQueueIsFull) {
+  std::FILE* out = std::tmpfile();
+  ASSERT_NE(out, nullptr);
+  start_async_writer(out, 1);
+  for (int i = 0; i < 5000; ++i) info("flood", {{"n", i}});
+  stop_async_writer();
+  std::rewind(out);
+  char buffer[512];
+  std::int64_t written = 0, reported = 0;
+  while (std::fgets(buffer, sizeof buffer, out)) {
+    const auto line = boost::json::parse(buffer).as_object();
+    if (line.at("event").as_string() == "log_lines_dropped") {
+      reported += line.at("count").as_int64();
+    } else {
+      ++written;
+    }
+  }
+  EXPECT_EQ(written + reported, 5000);  // every line is either written or counted as dropped
+  std::fclose(out);
+}
+
 TEST(LogLevelTest, ParsesNames) {
   Level l = Level::kInfo;
   EXPECT_TRUE(parse_level("error", l));
