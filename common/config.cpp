@@ -382,6 +382,13 @@ ConfigResult parse_config(std::string_view text, const fs::path& base_dir, std::
   if (!raw_paths["crypto.fips_module_config"].empty()) {
     config.crypto.fips_module_config = resolve(base_dir, raw_paths["crypto.fips_module_config"]);
   }
+  for (const char* key : {"crypto.fips_module_dir", "crypto.fips_module_config"}) {
+    // These paths end up in an OpenSSL configuration, where '#' starts a comment and '$' a variable.
+    if (raw_paths[key].find_first_of("#$\"'\\\n\r") != std::string::npos) {
+      errors.push_back(
+          {key, refs[key].line, "must not contain # $ quotes, backslashes or line breaks", std::string(file_name)});
+    }
+  }
   if (config.crypto.fips_required) {
     for (const char* key : {"crypto.fips_module_dir", "crypto.fips_module_config"}) {
       if (raw_paths[key].empty()) {

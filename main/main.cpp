@@ -19,12 +19,42 @@
 #include <sys/resource.h>
 #include <CLI/CLI.hpp>
 
+#include <unistd.h>
+#include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <mutex>
+#include <sstream>
 
 namespace {
 
 using namespace furoshiki;
+
+// One message for stderr, written with a single write(2) when the statement ends, so that it
+// never interleaves with the log writer's JSON lines on the same stream.
+class ErrorLine {
+ public:
+  ErrorLine() = default;
+  ErrorLine(const ErrorLine&) = delete;
+  ErrorLine& operator=(const ErrorLine&) = delete;
+  ~ErrorLine() {
+    const std::string text = out_.str();
+    std::size_t done = 0;
+    while (done < text.size()) {
+      const ssize_t n = ::write(STDERR_FILENO, text.data() + done, text.size() - done);
+      if (n <= 0) break;
+      done += static_cast<std::size_t>(n);
+    }
+  }
+  template <typename T>
+  ErrorLine& operator<<(const T& value) {
+    out_ << value;
+    return *this;
+  }
+
+ private:
+  std::ostringstream out_;
+};
 
 constexpr int kExitOk = 0;
 constexpr int kExitFailure = 1;
@@ -35,7 +65,7 @@ constexpr int kExitConfig = 2;
 std::optional<Config> load_or_report(const std::string& file) {
   ConfigResult result = load_config(file);
   if (result.config) result.errors = server::check_server_material(*result.config);
-  for (const auto& e : result.errors) std::cerr << "furoshiki: config error: " << e.to_string() << "\n";
+  for (const auto& e : result.errors) ErrorLine() << "furoshiki: config error: " << e.to_string() << "\n";
   if (!result.errors.empty()) return std::nullopt;
   if (result.config) {
     log::Level level = log::Level::kInfo;
@@ -44,6 +74,27 @@ std::optional<Config> load_or_report(const std::string& file) {
   }
   return std::move(result.config);
 }
+
+// The crypto self-test result, refreshed at most once per `max_age`.
+class SelfTestCache {
+ public:
+  bool passed(const crypto::CryptoContext& ctx, std::chrono::seconds max_age) {
+    std::lock_guard lock(mutex_);
+    const auto now = std::chrono::steady_clock::now();
+    if (!checked_ || now - checked_at_ >= max_age) {
+      passed_ = ctx.self_test();
+      checked_ = true;
+      checked_at_ = now;
+    }
+    return passed_;
+  }
+
+ private:
+  std::mutex mutex_;
+  bool checked_ = false;
+  bool passed_ = false;
+  std::chrono::steady_clock::time_point checked_at_;
+};
 
 crypto::CryptoSettings crypto_settings(const Config& config) {
   return {config.crypto.fips_required ? crypto::FipsMode::kRequired : crypto::FipsMode::kOff,
@@ -60,7 +111,7 @@ std::shared_ptr<crypto::CryptoContext> open_crypto(const Config& config) {
     return context;
   } catch (const crypto::CryptoError& e) {
     log::error("crypto_failed", {{"reason", e.what()}});
-    std::cerr << "furoshiki: " << e.what() << "\n";
+    ErrorLine() << "furoshiki: " << e.what() << "\n";
     return nullptr;
   }
 }
@@ -69,7 +120,7 @@ std::optional<crypto::MasterKey> load_master(const crypto::CryptoContext& ctx, c
   try {
     return crypto::load_master_key(ctx, config.crypto.master_key_file, config.crypto.master_key_credential);
   } catch (const crypto::CryptoError& e) {
-    std::cerr << "furoshiki: " << e.what() << "\n";
+    ErrorLine() << "furoshiki: " << e.what() << "\n";
     return std::nullopt;
   }
 }
@@ -78,25 +129,25 @@ std::unique_ptr<db::Database> open_database(const Config& config, bool migrate) 
   boost::system::error_code ec;
   auto database = db::open_sqlite({config.database.path, config.database.busy_timeout}, ec);
   if (!database) {
-    std::cerr << "furoshiki: cannot open the database " << config.database.path << ": " << ec.message() << "\n";
+    ErrorLine() << "furoshiki: cannot open the database " << config.database.path << ": " << ec.message() << "\n";
     return nullptr;
   }
   auto migrations = db::parse_migrations(db::embedded_migrations(), ec);
   if (ec) {
-    std::cerr << "furoshiki: " << ec.message() << "\n";
+    ErrorLine() << "furoshiki: " << ec.message() << "\n";
     return nullptr;
   }
   if (migrate) {
     db::MigrationReport report;
     if ((ec = db::migrate(*database, migrations, report))) {
-      std::cerr << "furoshiki: database migration failed: " << ec.message() << "\n";
+      ErrorLine() << "furoshiki: database migration failed: " << ec.message() << "\n";
       return nullptr;
     }
     if (report.to_version != report.from_version) {
       log::info("database_migrated", {{"from_version", report.from_version}, {"to_version", report.to_version}});
     }
   } else if ((ec = db::check_schema(*database, migrations))) {
-    std::cerr << "furoshiki: " << ec.message() << "\n";
+    ErrorLine() << "furoshiki: " << ec.message() << "\n";
     return nullptr;
   }
   return database;
@@ -130,16 +181,16 @@ int serve(const std::string& config_file) {
   std::size_t tenant_keys = 0;
   std::string other_master;
   if (auto ec = keyring.verify_master(tenant_keys, other_master)) {
-    std::cerr << "furoshiki: the tenant keys are wrapped by master key " << other_master
-              << ", but the configured master key is " << master->id
-              << (ec == crypto::CryptoErrc::kBadKey
-                      ? "; if `furoshiki keys rotate-master` completed, point crypto.master_key_file at the new key\n"
-                      : "\n");
+    ErrorLine() << "furoshiki: the tenant keys are wrapped by master key " << other_master
+                << ", but the configured master key is " << master->id
+                << (ec == crypto::CryptoErrc::kBadKey
+                        ? "; if `furoshiki keys rotate-master` completed, point crypto.master_key_file at the new key\n"
+                        : "\n");
     return kExitFailure;
   }
   log::info("master_key_loaded", {{"master_key_id", master->id}, {"tenant_keys", tenant_keys}});
   if (auto ec = storage::prepare_data_directory(config->storage.data_dir)) {
-    std::cerr << "furoshiki: cannot prepare the data directory: " << ec.message() << "\n";
+    ErrorLine() << "furoshiki: cannot prepare the data directory: " << ec.message() << "\n";
     return kExitFailure;
   }
   try {
@@ -148,11 +199,14 @@ int serve(const std::string& config_file) {
       detail = db->backend();
       return db->ping();
     });
-    server.add_readiness_check("crypto", [c = crypto_context](std::string& detail) {
-      detail = std::string(c->mode() == crypto::FipsMode::kRequired ? "fips required, " : "fips off, ") +
-               c->provider_name() + " " + c->provider_version();
-      return c->self_test();
-    });
+    // The FIPS self-test re-verifies the module and reruns its known-answer tests (~20 ms under
+    // the provider's lock): /readyz is public, so its result is reused for 30 seconds.
+    server.add_readiness_check(
+        "crypto", [c = crypto_context, cache = std::make_shared<SelfTestCache>()](std::string& detail) {
+          detail = std::string(c->mode() == crypto::FipsMode::kRequired ? "fips required, " : "fips off, ") +
+                   c->provider_name() + " " + c->provider_version();
+          return cache->passed(*c, std::chrono::seconds(30));
+        });
     server.metrics().set_info("furoshiki_crypto_provider_info", "The OpenSSL provider used for cryptography.",
                               {{"fips", crypto_context->mode() == crypto::FipsMode::kRequired ? "required" : "off"},
                                {"provider", crypto_context->provider_name()},
@@ -169,7 +223,7 @@ int serve(const std::string& config_file) {
     return server.run();
   } catch (const std::exception& e) {
     log::error("startup_failed", {{"reason", e.what()}});
-    std::cerr << "furoshiki: " << e.what() << "\n";
+    ErrorLine() << "furoshiki: " << e.what() << "\n";
     return kExitFailure;
   }
 }
@@ -190,16 +244,16 @@ int rotate_master(const std::string& config_file, const std::string& new_key_fil
   try {
     next = crypto::load_master_key(*crypto_context, new_key_file, "");
   } catch (const crypto::CryptoError& e) {
-    std::cerr << "furoshiki: " << e.what() << "\n";
+    ErrorLine() << "furoshiki: " << e.what() << "\n";
     return kExitFailure;
   }
   if (next->id == current->id) {
-    std::cerr << "furoshiki: the new master key is the key already in use\n";
+    ErrorLine() << "furoshiki: the new master key is the key already in use\n";
     return kExitFailure;
   }
   std::size_t rewrapped = 0;
   if (auto ec = admin::rotate_master_key(*crypto_context, *database, *current, *next, rewrapped)) {
-    std::cerr << "furoshiki: rotation failed, nothing was changed: " << ec.message() << "\n";
+    ErrorLine() << "furoshiki: rotation failed, nothing was changed: " << ec.message() << "\n";
     return kExitFailure;
   }
   std::cout << "re-wrapped " << rewrapped << " tenant keys under master key " << next->id << "\n"
@@ -264,7 +318,7 @@ int run_cli(int argc, char** argv) {
   if (*init_cmd) {
     const auto result = admin::create_instance(init_options);
     if (!result.ok) {
-      std::cerr << "furoshiki: init failed: " << result.error << "\n";
+      ErrorLine() << "furoshiki: init failed: " << result.error << "\n";
       return kExitFailure;
     }
     std::cout << "created instance in " << init_options.dir.string() << "\n"
@@ -288,7 +342,7 @@ int main(int argc, char** argv) {
   try {
     return run_cli(argc, argv);
   } catch (const std::exception& e) {
-    std::cerr << "furoshiki: " << e.what() << "\n";
+    ErrorLine() << "furoshiki: " << e.what() << "\n";
     return kExitFailure;
   }
 }

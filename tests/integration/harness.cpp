@@ -1,6 +1,8 @@
 // Integration-test harness: temporary instances, the server process and CLI runs; see harness.hpp.
 #include "harness.hpp"
 
+#include "test_support/fips_module.hpp"
+
 #include <boost/json/parse.hpp>
 
 #include <gtest/gtest.h>
@@ -251,6 +253,13 @@ Instance::Instance(const std::string& hostname) {
   set("server", "listen", R"(["127.0.0.1:0"])");
   set("server", "io_threads", "2");
   set("server", "shutdown_grace_seconds", "10");
+  // With the FIPS provider available (scripts/dev test), every server under test runs its crypto
+  // under crypto.fips = "required", as the issue's acceptance asks.
+  if (const auto module = test_support::fips_module_from_env()) {
+    set("crypto", "fips", toml_string("required"));
+    set("crypto", "fips_module_dir", toml_string(module->dir.string()));
+    set("crypto", "fips_module_config", toml_string(module->config.string()));
+  }
 }
 
 Instance& Instance::set(const std::string& section, const std::string& key, std::string toml_value) {

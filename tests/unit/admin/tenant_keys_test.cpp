@@ -2,9 +2,9 @@
 // and master key rotation (complete, idempotent, atomic when interrupted).
 #include "admin/tenant_keys.hpp"
 
-#include "../crypto/crypto_test_context.hpp"
 #include "db/migrations.hpp"
 #include "db/sqlite_database.hpp"
+#include "test_support/crypto_context.hpp"
 
 #include <gtest/gtest.h>
 
@@ -20,7 +20,7 @@ crypto::MasterKey master_key(const crypto::CryptoContext& ctx, char digit) {
 class TenantKeysTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ctx_ = crypto::crypto_test_context();
+    ctx_ = test_support::test_crypto_context();
     boost::system::error_code ec;
     db_ = db::open_sqlite({":memory:"}, ec);
     ASSERT_TRUE(db_);

@@ -157,6 +157,12 @@ TEST(ConfigTest, FipsRequiredNeedsTheModulePaths) {
   EXPECT_EQ(ok.config->crypto.fips_module_config, fs::path("/srv/furoshiki/fips.cnf"));
 }
 
+TEST(ConfigTest, FipsPathsCannotInjectIntoTheOpenSslConfig) {
+  const auto r = parse("[crypto]\nfips_module_config = \"/etc/fips#x.cnf\"\nfips_module_dir = \"/opt/$HOME\"\n");
+  EXPECT_TRUE(has_error(r, "crypto.fips_module_config", 2, "must not contain")) << all_errors(r);
+  EXPECT_TRUE(has_error(r, "crypto.fips_module_dir", 3, "must not contain")) << all_errors(r);
+}
+
 TEST(ConfigTest, FipsModeMustBeKnown) {
   EXPECT_TRUE(has_error(parse("[crypto]\nfips = \"yes\"\n"), "crypto.fips", 2, "\"required\" or \"off\""));
 }

@@ -2,7 +2,7 @@
 // CAVP gcmEncryptExtIV256 set) and authentication failures.
 #include "crypto/aead.hpp"
 
-#include "crypto_test_context.hpp"
+#include "test_support/crypto_context.hpp"
 
 #include <gtest/gtest.h>
 
@@ -53,7 +53,7 @@ constexpr Vector kVectors[] = {
 };
 
 TEST(AeadTest, MatchesKnownAnswers) {
-  const auto ctx = crypto_test_context();
+  const auto ctx = test_support::test_crypto_context();
   for (const auto& v : kVectors) {
     const auto key_bytes = unhex(v.key);
     const SecretKey key(std::span<const std::uint8_t, kKeyBytes>(key_bytes.data(), kKeyBytes));
@@ -75,7 +75,7 @@ TEST(AeadTest, MatchesKnownAnswers) {
 }
 
 TEST(AeadTest, AnyChangeFailsAuthenticationAndYieldsNothing) {
-  const auto ctx = crypto_test_context();
+  const auto ctx = test_support::test_crypto_context();
   const SecretKey key = SecretKey::random(*ctx);
   const std::array<std::uint8_t, kNonceBytes> nonce{1, 2, 3};
   const std::vector<std::uint8_t> plain = {'s', 'e', 'c', 'r', 'e', 't'};
@@ -97,7 +97,7 @@ TEST(AeadTest, AnyChangeFailsAuthenticationAndYieldsNothing) {
 }
 
 TEST(AeadTest, Sha256MatchesFips180Examples) {
-  const auto ctx = crypto_test_context();
+  const auto ctx = test_support::test_crypto_context();
   const std::string abc = "abc";
   const auto digest = sha256(*ctx, {reinterpret_cast<const std::uint8_t*>(abc.data()), abc.size()});
   EXPECT_EQ(std::vector<std::uint8_t>(digest.begin(), digest.end()),

@@ -1,7 +1,7 @@
 // Master key parsing and loading, and the binding of wrapped keys to their context.
 #include "crypto/keys.hpp"
 
-#include "crypto_test_context.hpp"
+#include "test_support/crypto_context.hpp"
 
 #include <gtest/gtest.h>
 
@@ -15,7 +15,7 @@ namespace {
 namespace fs = std::filesystem;
 
 TEST(KeysTest, MasterKeyIdIsStableAndDoesNotRevealTheKey) {
-  const auto ctx = crypto_test_context();
+  const auto ctx = test_support::test_crypto_context();
   const auto a = master_key_from_text(*ctx, std::string(64, 'a') + "\n", "test");
   const auto again = master_key_from_text(*ctx, std::string(64, 'A'), "test");
   const auto b = master_key_from_text(*ctx, std::string(64, 'b'), "test");
@@ -26,7 +26,7 @@ TEST(KeysTest, MasterKeyIdIsStableAndDoesNotRevealTheKey) {
 }
 
 TEST(KeysTest, MalformedMasterKeysAreRefusedWithoutEchoingThem) {
-  const auto ctx = crypto_test_context();
+  const auto ctx = test_support::test_crypto_context();
   for (const std::string& bad :
        {std::string(63, 'a'), std::string(65, 'a'), std::string(63, 'a') + "g", std::string()}) {
     try {
@@ -42,7 +42,7 @@ TEST(KeysTest, MalformedMasterKeysAreRefusedWithoutEchoingThem) {
 }
 
 TEST(KeysTest, LoadsAKeyFileReadableByItsOwnerOnly) {
-  const auto ctx = crypto_test_context();
+  const auto ctx = test_support::test_crypto_context();
   char tmpl[] = "/tmp/furoshiki-keys-test-XXXXXX";
   ASSERT_NE(::mkdtemp(tmpl), nullptr);
   const fs::path dir(tmpl);
@@ -56,7 +56,7 @@ TEST(KeysTest, LoadsAKeyFileReadableByItsOwnerOnly) {
 }
 
 TEST(KeysTest, LoadsASystemdCredential) {
-  const auto ctx = crypto_test_context();
+  const auto ctx = test_support::test_crypto_context();
   char tmpl[] = "/tmp/furoshiki-cred-test-XXXXXX";
   ASSERT_NE(::mkdtemp(tmpl), nullptr);
   const fs::path dir(tmpl);
@@ -70,7 +70,7 @@ TEST(KeysTest, LoadsASystemdCredential) {
 }
 
 TEST(KeysTest, WrappedTenantKeyIsBoundToOrgKeyIdVersionAndMaster) {
-  const auto ctx = crypto_test_context();
+  const auto ctx = test_support::test_crypto_context();
   const auto master = master_key_from_text(*ctx, std::string(64, '1'), "test");
   const SecretKey tenant = SecretKey::random(*ctx);
   const TenantKeyRef ref{"acme", "00112233445566778899aabbccddeeff", 1};
@@ -90,7 +90,7 @@ TEST(KeysTest, WrappedTenantKeyIsBoundToOrgKeyIdVersionAndMaster) {
 }
 
 TEST(KeysTest, WrappedDataKeyIsBoundToOrgAndObject) {
-  const auto ctx = crypto_test_context();
+  const auto ctx = test_support::test_crypto_context();
   const SecretKey tenant = SecretKey::random(*ctx);
   const SecretKey data = SecretKey::random(*ctx);
   const auto wrapped = wrap_data_key(*ctx, tenant, "acme", "object-1", data);
@@ -102,7 +102,7 @@ TEST(KeysTest, WrappedDataKeyIsBoundToOrgAndObject) {
 }
 
 TEST(KeysTest, WrappingTwiceGivesDifferentBytes) {
-  const auto ctx = crypto_test_context();
+  const auto ctx = test_support::test_crypto_context();
   const SecretKey tenant = SecretKey::random(*ctx);
   const SecretKey data = SecretKey::random(*ctx);
   EXPECT_NE(wrap_data_key(*ctx, tenant, "a", "b", data), wrap_data_key(*ctx, tenant, "a", "b", data));

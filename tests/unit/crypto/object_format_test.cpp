@@ -2,7 +2,7 @@
 // docs/format.md reported as an integrity error, never as wrong plaintext.
 #include "crypto/object_format.hpp"
 
-#include "crypto_test_context.hpp"
+#include "test_support/crypto_context.hpp"
 
 #include <gtest/gtest.h>
 
@@ -31,7 +31,7 @@ std::string new_id(const CryptoContext& ctx) {
 class ObjectFormatTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ctx_ = crypto_test_context();
+    ctx_ = test_support::test_crypto_context();
     key_a_ = SecretKey::random(*ctx_);
     key_b_ = SecretKey::random(*ctx_);
     ref_a_ = {kOrgA, new_id(*ctx_), 1};
