@@ -60,12 +60,14 @@ constexpr int kExitOk = 0;
 constexpr int kExitFailure = 1;
 constexpr int kExitConfig = 2;
 
-// Loads the configuration and the TLS material and token it names, printing every error
-// ("file:line: key: message") to stderr.
+void report(const std::vector<ConfigError>& errors) {
+  for (const auto& e : errors) ErrorLine() << "furoshiki: config error: " << e.to_string() << "\n";
+}
+
+// Loads the configuration, printing every error ("file:line: key: message") to stderr.
 std::optional<Config> load_or_report(const std::string& file) {
   ConfigResult result = load_config(file);
-  if (result.config) result.errors = server::check_server_material(*result.config);
-  for (const auto& e : result.errors) ErrorLine() << "furoshiki: config error: " << e.to_string() << "\n";
+  report(result.errors);
   if (!result.errors.empty()) return std::nullopt;
   if (result.config) {
     log::Level level = log::Level::kInfo;
@@ -172,7 +174,12 @@ int serve(const std::string& config_file) {
     ~AsyncLog() { log::stop_async_writer(); }
   } async_log;
   auto crypto_context = open_crypto(*config);
-  if (!crypto_context) return kExitFailure;
+  if (!crypto_context) return kExitConfig;
+  // The TLS material and metrics token, loaded with the process's crypto (FIPS when required).
+  if (const auto errors = server::check_server_material(*config, crypto_context->libctx()); !errors.empty()) {
+    report(errors);
+    return kExitConfig;
+  }
   auto database = open_database(*config, config->database.migrate_on_start);
   if (!database) return kExitFailure;
   auto master = load_master(*crypto_context, *config);
@@ -194,7 +201,7 @@ int serve(const std::string& config_file) {
     return kExitFailure;
   }
   try {
-    server::Server server(*config);
+    server::Server server(*config, crypto_context->libctx());
     server.add_readiness_check("database", [db = database.get()](std::string& detail) {
       detail = db->backend();
       return db->ping();
@@ -312,6 +319,10 @@ int run_cli(int argc, char** argv) {
     if (!config) return kExitConfig;
     auto crypto_context = open_crypto(*config);
     if (!crypto_context || !load_master(*crypto_context, *config)) return kExitConfig;
+    if (const auto errors = server::check_server_material(*config, crypto_context->libctx()); !errors.empty()) {
+      report(errors);
+      return kExitConfig;
+    }
     std::cout << "configuration ok: " << config_file << "\n";
     return kExitOk;
   }

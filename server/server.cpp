@@ -141,11 +141,11 @@ class Listener : public std::enable_shared_from_this<Listener> {
 
 }  // namespace
 
-std::vector<ConfigError> check_server_material(const Config& config) {
+std::vector<ConfigError> check_server_material(const Config& config, ossl_lib_ctx_st* tls_libctx) {
   std::vector<ConfigError> errors;
   const std::string file = config.source.string();
   try {
-    (void)make_tls_context(config.tls);
+    (void)make_tls_context(config.tls, tls_libctx);
   } catch (const std::exception& e) {
     errors.push_back({"tls", 0, e.what(), file});
   }
@@ -158,9 +158,10 @@ std::vector<ConfigError> check_server_material(const Config& config) {
 }
 
 struct Server::Impl {
-  explicit Impl(const Config& c)
+  Impl(const Config& c, ossl_lib_ctx_st* libctx)
       : config(c),
-        state(c, make_tls_context(c.tls), read_token_file(c.metrics.token_file)),
+        tls_libctx(libctx),
+        state(c, make_tls_context(c.tls, libctx), read_token_file(c.metrics.token_file)),
         ioc(static_cast<int>(threads())),
         signals(ioc, SIGTERM, SIGINT, SIGHUP),
         grace(ioc) {}
@@ -178,6 +179,7 @@ struct Server::Impl {
   void reload_tls();
 
   const Config& config;
+  ossl_lib_ctx_st* tls_libctx;
   // Declared before ioc: sessions still queued in ioc at destruction refer to it.
   ServerState state;
   std::mutex checks_mutex;
@@ -251,7 +253,7 @@ void Server::Impl::wait_for_signal() {
 
 void Server::Impl::reload_tls() {
   try {
-    state.tls.set(make_tls_context(config.tls));
+    state.tls.set(make_tls_context(config.tls, tls_libctx));
     state.metrics.tls_reloaded(true);
     log::info("tls_reloaded", {{"certificate", config.tls.certificate.string()}});
   } catch (const std::exception& e) {
@@ -290,7 +292,9 @@ void Server::Impl::finish() {
   });
 }
 
-Server::Server(const Config& config) : impl_(std::make_unique<Impl>(config)) { impl_->add_service_routes(); }
+Server::Server(const Config& config, ossl_lib_ctx_st* tls_libctx) : impl_(std::make_unique<Impl>(config, tls_libctx)) {
+  impl_->add_service_routes();
+}
 
 Server::~Server() = default;
 

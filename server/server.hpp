@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+struct ossl_lib_ctx_st;
+
 namespace furoshiki::server {
 
 class Metrics;
@@ -20,12 +22,14 @@ using ReadinessCheck = std::function<bool(std::string& detail)>;
 // Loads what the server needs beyond the parsed configuration — the TLS certificate and key
 // (and that they match) and the metrics token — and returns one message per problem, each naming
 // its configuration key. Used by `check-config` and before `serve`.
-std::vector<ConfigError> check_server_material(const Config& config);
+std::vector<ConfigError> check_server_material(const Config& config, ossl_lib_ctx_st* tls_libctx = nullptr);
 
 class Server {
  public:
   // Throws std::runtime_error when the TLS material or the metrics token cannot be loaded.
-  explicit Server(const Config& config);
+  // TLS takes its algorithms from `tls_libctx` (the process's crypto library context; null:
+  // OpenSSL's default), so crypto.fips = "required" covers TLS too.
+  explicit Server(const Config& config, ossl_lib_ctx_st* tls_libctx = nullptr);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

@@ -17,6 +17,7 @@ constexpr const char* kTls12Ciphers =
     "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256";
 constexpr const char* kTls13Suites = "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256";
 constexpr const char* kGroups = "X25519:P-256:P-384";
+constexpr const char* kFipsGroups = "P-256:P-384";  // when the provider (FIPS) has no X25519
 
 std::string openssl_reason() {
   const unsigned long e = ERR_get_error();
@@ -39,9 +40,11 @@ int select_http11(SSL*, const unsigned char** out, unsigned char* outlen, const 
 
 }  // namespace
 
-std::shared_ptr<boost::asio::ssl::context> make_tls_context(const TlsConfig& tls) {
+std::shared_ptr<boost::asio::ssl::context> make_tls_context(const TlsConfig& tls, ossl_lib_ctx_st* libctx) {
   namespace ssl = boost::asio::ssl;
-  auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
+  SSL_CTX* created = SSL_CTX_new_ex(libctx, nullptr, TLS_server_method());
+  if (!created) throw std::runtime_error("TLS setup failed: " + openssl_reason());
+  auto ctx = std::make_shared<ssl::context>(created);  // takes ownership
   SSL_CTX* native = ctx->native_handle();
   ctx->set_options(ssl::context::no_sslv2 | ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
                    ssl::context::no_compression | ssl::context::single_dh_use);
@@ -50,7 +53,7 @@ std::shared_ptr<boost::asio::ssl::context> make_tls_context(const TlsConfig& tls
   if (SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION) != 1 ||
       SSL_CTX_set_max_proto_version(native, TLS1_3_VERSION) != 1 ||
       SSL_CTX_set_cipher_list(native, kTls12Ciphers) != 1 || SSL_CTX_set_ciphersuites(native, kTls13Suites) != 1 ||
-      SSL_CTX_set1_groups_list(native, kGroups) != 1) {
+      (SSL_CTX_set1_groups_list(native, kGroups) != 1 && SSL_CTX_set1_groups_list(native, kFipsGroups) != 1)) {
     throw std::runtime_error("TLS setup failed: " + openssl_reason());
   }
   SSL_CTX_set_alpn_select_cb(native, select_http11, nullptr);

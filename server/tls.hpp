@@ -11,11 +11,15 @@
 #include <mutex>
 #include <string>
 
+struct ossl_lib_ctx_st;
+
 namespace furoshiki::server {
 
-// Builds a server context from the configured certificate chain and key. Throws
-// std::runtime_error naming the file that failed (never the key material).
-std::shared_ptr<boost::asio::ssl::context> make_tls_context(const TlsConfig& tls);
+// Builds a server context from the configured certificate chain and key, with its algorithms
+// taken from `libctx` (the process's crypto library context: the FIPS provider when required;
+// null means OpenSSL's default context). Throws std::runtime_error naming the file that failed
+// (never the key material).
+std::shared_ptr<boost::asio::ssl::context> make_tls_context(const TlsConfig& tls, ossl_lib_ctx_st* libctx = nullptr);
 
 class TlsContextHolder {
  public:

@@ -72,6 +72,17 @@ TEST_F(FipsRequired, ReadyzShowsTheCryptoCheckInFipsMode) {
   EXPECT_NE(json_string(crypto->as_object(), "detail").find("FIPS"), std::string::npos) << response->body;
 }
 
+TEST_F(FipsRequired, TlsUsesOnlyTheFipsProvidersAlgorithms) {
+  // ChaCha20-Poly1305 is not in the FIPS provider: a client offering only it cannot connect,
+  // while AES-GCM works — TLS runs in the same FIPS library context as the rest.
+  TlsOptions chacha = tls_versions(TLS1_3_VERSION, TLS1_3_VERSION);
+  chacha.ciphersuites = "TLS_CHACHA20_POLY1305_SHA256";
+  EXPECT_EQ(TlsClient(chacha).connect(server_->https()), nullptr);
+  TlsOptions gcm = tls_versions(TLS1_3_VERSION, TLS1_3_VERSION);
+  gcm.ciphersuites = "TLS_AES_256_GCM_SHA384";
+  EXPECT_NE(TlsClient(gcm).connect(server_->https()), nullptr);
+}
+
 TEST_F(FipsRequired, MetricsReportFipsRequired) {
   const auto response = https_get(server_->https(), "/metrics");
   ASSERT_TRUE(response) << server_->log_text();
