@@ -116,8 +116,8 @@ TEST_F(ObjectFormatTest, SeveralMegabytesWithTheDefaultChunkSize) {
 
 TEST_F(ObjectFormatTest, RandomRangesMatchThePlaintext) {
   std::mt19937 rng(42);
-  for (std::size_t size : {std::size_t{1}, std::size_t{kChunk - 1}, std::size_t{kChunk}, std::size_t{kChunk + 1},
-                           std::size_t{2 * 1024 * 1024}}) {
+  for (std::size_t size : {std::size_t{0}, std::size_t{1}, std::size_t{kChunk - 1}, std::size_t{kChunk},
+                           std::size_t{kChunk + 1}, std::size_t{5 * 1024 * 1024 + 3}}) {
     const auto plain = pattern(size, 7);
     const auto id = new_id(*ctx_);
     const auto sealed = seal(plain, id, kChunk, 4099);
