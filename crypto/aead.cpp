@@ -82,20 +82,17 @@ boost::system::error_code aead_seal(const CryptoContext& ctx, const SecretKey& k
 
 boost::system::error_code aead_open(const CryptoContext& ctx, const SecretKey& key,
                                     std::span<const std::uint8_t, kNonceBytes> nonce, std::span<const std::uint8_t> aad,
-                                    std::span<const std::uint8_t> sealed, std::vector<std::uint8_t>& out) {
-  out.clear();
-  if (sealed.size() < kTagBytes) return CryptoErrc::kIntegrity;
+                                    std::span<const std::uint8_t> sealed, std::span<std::uint8_t> out) {
+  if (sealed.size() < kTagBytes || out.size() != sealed.size() - kTagBytes) return CryptoErrc::kIntegrity;
   if (!fits_int(sealed.size()) || !fits_int(aad.size())) return CryptoErrc::kInternal;
-  const std::size_t n = sealed.size() - kTagBytes;
+  const std::size_t n = out.size();
   CipherCtx c(EVP_CIPHER_CTX_new());
-  out.resize(n);  // reuses the caller's capacity: no allocation per chunk on the hot path
   std::array<std::uint8_t, kTagBytes> tag{};
   std::copy(sealed.begin() + static_cast<std::ptrdiff_t>(n), sealed.end(), tag.begin());
   int len = 0;
   int final_len = 0;
   auto fail = [&out](CryptoErrc e) {
     OPENSSL_cleanse(out.data(), out.size());
-    out.clear();
     return make_error_code(e);
   };
   if (!c || EVP_DecryptInit_ex2(c.get(), ctx.aes_256_gcm(), key.bytes().data(), nonce.data(), nullptr) != 1 ||
@@ -107,6 +104,19 @@ boost::system::error_code aead_open(const CryptoContext& ctx, const SecretKey& k
   // Plaintext must never be used unless the tag verifies.
   if (EVP_DecryptFinal_ex(c.get(), out.data() + len, &final_len) != 1) return fail(CryptoErrc::kIntegrity);
   return {};
+}
+
+boost::system::error_code aead_open(const CryptoContext& ctx, const SecretKey& key,
+                                    std::span<const std::uint8_t, kNonceBytes> nonce, std::span<const std::uint8_t> aad,
+                                    std::span<const std::uint8_t> sealed, std::vector<std::uint8_t>& out) {
+  if (sealed.size() < kTagBytes) {
+    out.clear();
+    return CryptoErrc::kIntegrity;
+  }
+  out.resize(sealed.size() - kTagBytes);  // no clear() first: reusing the buffer costs no zero-fill
+  auto ec = aead_open(ctx, key, nonce, aad, sealed, std::span<std::uint8_t>(out));
+  if (ec) out.clear();
+  return ec;
 }
 
 std::array<std::uint8_t, 32> sha256(const CryptoContext& ctx, std::span<const std::uint8_t> data) {

@@ -48,6 +48,13 @@ class SecretKey {
                                                   std::span<const std::uint8_t> aad,
                                                   std::span<const std::uint8_t> sealed, std::vector<std::uint8_t>& out);
 
+// The same, decrypting into `out`, which must be exactly sealed.size() - kTagBytes long (the
+// download path decrypts straight into the caller's buffer). On failure `out` is wiped.
+[[nodiscard]] boost::system::error_code aead_open(const CryptoContext& ctx, const SecretKey& key,
+                                                  std::span<const std::uint8_t, kNonceBytes> nonce,
+                                                  std::span<const std::uint8_t> aad,
+                                                  std::span<const std::uint8_t> sealed, std::span<std::uint8_t> out);
+
 // SHA-256 through the library context.
 std::array<std::uint8_t, 32> sha256(const CryptoContext& ctx, std::span<const std::uint8_t> data);
 

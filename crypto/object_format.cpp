@@ -50,6 +50,13 @@ std::array<std::uint8_t, kChunkAadBytes> chunk_aad(const std::array<std::uint8_t
   return aad;
 }
 
+// Overwrites every byte the vector has allocated (plaintext may sit beyond size()).
+void wipe(std::vector<std::uint8_t>& v) {
+  v.resize(v.capacity());
+  OPENSSL_cleanse(v.data(), v.size());
+  v.clear();
+}
+
 int hex_digit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -146,6 +153,8 @@ ObjectSealer::ObjectSealer(std::shared_ptr<const CryptoContext> ctx, const Secre
   sealed_bytes_ = encoded.size();
 }
 
+ObjectSealer::~ObjectSealer() { wipe(buffer_); }
+
 boost::system::error_code ObjectSealer::append(std::span<const std::uint8_t> plaintext) {
   if (status_) return status_;
   if (finished_) return CryptoErrc::kInternal;
@@ -167,7 +176,7 @@ boost::system::error_code ObjectSealer::finish() {
   if (finished_) return CryptoErrc::kInternal;
   finished_ = true;
   status_ = emit(true);
-  OPENSSL_cleanse(buffer_.data(), buffer_.size());
+  wipe(buffer_);
   return status_;
 }
 
@@ -175,8 +184,7 @@ boost::system::error_code ObjectSealer::emit(bool last) {
   const auto nonce = chunk_nonce(header_.nonce_prefix, next_chunk_);
   const auto aad = chunk_aad(header_digest_, next_chunk_, last);
   if (auto ec = aead_seal(*ctx_, data_key_, nonce, aad, buffer_, sealed_)) return ec;
-  OPENSSL_cleanse(buffer_.data(), buffer_.size());
-  buffer_.clear();
+  buffer_.clear();  // overwritten by the next chunk; wiped once in finish() and the destructor
   ++next_chunk_;
   sealed_bytes_ += sealed_.size();
   return sink_.write(sealed_);
@@ -222,17 +230,29 @@ boost::system::error_code ObjectOpener::open(std::shared_ptr<const CryptoContext
   return {};
 }
 
-boost::system::error_code ObjectOpener::load_chunk(std::uint64_t index) {
-  if (index == cached_index_) return {};
-  cached_index_ = UINT64_MAX;
+boost::system::error_code ObjectOpener::read_sealed_chunk(std::uint64_t index) {
   const bool last = index + 1 == chunk_count_;
   const std::uint64_t stride = std::uint64_t{header_.chunk_bytes} + kTagBytes;
   const std::uint64_t offset = kObjectHeaderBytes + index * stride;
   const std::uint64_t length = last ? source_.size() - offset : stride;
   sealed_.resize(length);
-  if (auto ec = source_.read_at(offset, sealed_)) return ec;
+  return source_.read_at(offset, sealed_);
+}
+
+boost::system::error_code ObjectOpener::open_chunk(std::uint64_t index, std::span<std::uint8_t> out) {
+  if (auto ec = read_sealed_chunk(index)) return ec;
+  if (sealed_.size() != out.size() + kTagBytes) return CryptoErrc::kIntegrity;
   const auto nonce = chunk_nonce(header_.nonce_prefix, index);
-  const auto aad = chunk_aad(header_digest_, index, last);
+  const auto aad = chunk_aad(header_digest_, index, index + 1 == chunk_count_);
+  return aead_open(*ctx_, data_key_, nonce, aad, sealed_, out);
+}
+
+boost::system::error_code ObjectOpener::load_chunk(std::uint64_t index) {
+  if (index == cached_index_) return {};
+  cached_index_ = UINT64_MAX;
+  if (auto ec = read_sealed_chunk(index)) return ec;
+  const auto nonce = chunk_nonce(header_.nonce_prefix, index);
+  const auto aad = chunk_aad(header_digest_, index, index + 1 == chunk_count_);
   if (auto ec = aead_open(*ctx_, data_key_, nonce, aad, sealed_, chunk_)) return ec;
   cached_index_ = index;
   return {};
@@ -245,6 +265,16 @@ boost::system::error_code ObjectOpener::read(std::uint64_t offset, std::span<std
   while (done < out.size()) {
     const std::uint64_t position = offset + done;
     const std::uint64_t index = position / chunk;
+    const std::uint64_t chunk_plain = index + 1 == chunk_count_ ? plaintext_size_ - index * chunk : chunk;
+    if (position == index * chunk && out.size() - done >= chunk_plain && index != cached_index_) {
+      // A whole chunk: decrypt straight into the caller's buffer, no copy.
+      if (auto ec = open_chunk(index, out.subspan(done, static_cast<std::size_t>(chunk_plain)))) {
+        OPENSSL_cleanse(out.data(), done);
+        return ec;
+      }
+      done += static_cast<std::size_t>(chunk_plain);
+      continue;
+    }
     if (auto ec = load_chunk(index)) {
       OPENSSL_cleanse(out.data(), done);
       return ec;

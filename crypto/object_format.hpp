@@ -88,6 +88,7 @@ class ObjectSealer {
                std::string_view object_id, ObjectSink& sink, std::uint32_t chunk_bytes = kDefaultChunkBytes);
   ObjectSealer(const ObjectSealer&) = delete;
   ObjectSealer& operator=(const ObjectSealer&) = delete;
+  ~ObjectSealer();
 
   // The header write's result (checked before the first append).
   [[nodiscard]] boost::system::error_code status() const { return status_; }
@@ -141,7 +142,9 @@ class ObjectOpener {
  private:
   ObjectOpener(std::shared_ptr<const CryptoContext> ctx, ObjectSource& source)
       : ctx_(std::move(ctx)), source_(source) {}
-  boost::system::error_code load_chunk(std::uint64_t index);
+  boost::system::error_code read_sealed_chunk(std::uint64_t index);                        // into sealed_
+  boost::system::error_code load_chunk(std::uint64_t index);                               // into chunk_ (cached)
+  boost::system::error_code open_chunk(std::uint64_t index, std::span<std::uint8_t> out);  // into out
 
   std::shared_ptr<const CryptoContext> ctx_;
   ObjectSource& source_;

@@ -1,0 +1,278 @@
+// furoshiki_crypto_bench: seal and open throughput of the encrypted object format
+// (crypto/object_format.hpp) against OpenSSL's raw AES-256-GCM speed (`openssl speed`), with the
+// FIPS provider off and required. See bench/README.md.
+#include "openssl_speed.hpp"
+#include "throughput.hpp"
+
+#include <openssl/crypto.h>
+#include <sys/utsname.h>
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using namespace furoshiki::bench;
+namespace crypto = furoshiki::crypto;
+namespace fs = std::filesystem;
+
+// The goal this bench checks (bench/README.md): the object format at or above 85 % of raw
+// AES-256-GCM at 16 KiB blocks, in both modes.
+constexpr double kTargetRatio = 0.85;
+
+struct Options {
+  std::uint64_t object_mib = 256;
+  std::uint32_t chunk_kib = 64;
+  std::size_t io_kib = 64;
+  unsigned rounds = 5;
+  std::vector<std::string> modes = {"off", "fips"};
+  std::string openssl = "openssl";
+  std::size_t speed_bytes = 16384;
+  int speed_seconds = 3;
+  double reference_seconds = 1;
+  fs::path fips_module_dir;
+  fs::path fips_module_config;
+};
+
+// One round of one mode.
+struct RoundResult {
+  Throughput seal;
+  Throughput open;
+  double openssl_speed = 0;  // MB/s of raw AES-256-GCM, speed_bytes blocks, from `openssl speed`
+  Throughput stream;         // raw AES-256-GCM, speed_bytes blocks, in process
+  Throughput per_message;    // raw AES-256-GCM, one message per chunk, in process
+};
+
+struct ModeRun {
+  std::string name;
+  crypto::CryptoSettings settings;
+  std::shared_ptr<crypto::CryptoContext> ctx;
+  std::unique_ptr<InMemoryObject> object;
+  std::string speed_command;
+  std::vector<RoundResult> rounds;
+};
+
+std::string trim(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
+std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.starts_with("model name")) return trim(line.substr(line.find(':') + 2));
+  }
+  return "unknown";
+}
+
+std::string load_average() {
+  std::ifstream in("/proc/loadavg");
+  std::string one, five, fifteen;
+  in >> one >> five >> fifteen;
+  return one + " " + five + " " + fifteen;
+}
+
+std::string utc_now() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return text;
+}
+
+// Called from main() before any other thread exists.
+std::string env_or_empty(const char* name) {
+  const char* value = std::getenv(name);  // NOLINT(concurrency-mt-unsafe)
+  return value ? value : "";
+}
+
+// The median (the lower middle one for an even count) of `values`.
+double median(std::vector<double> values) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  return values[(values.size() - 1) / 2];
+}
+
+template <typename Field>
+double median_of(const std::vector<RoundResult>& rounds, Field field) {
+  std::vector<double> values;
+  values.reserve(rounds.size());
+  for (const auto& r : rounds) values.push_back(field(r));
+  return median(values);
+}
+
+crypto::CryptoSettings settings_for(const std::string& mode, const Options& options) {
+  crypto::CryptoSettings settings;
+  if (mode == "fips") {
+    if (options.fips_module_dir.empty() || options.fips_module_config.empty()) {
+      throw std::runtime_error(
+          "mode fips needs --fips-module-dir and --fips-module-config (or FUROSHIKI_FIPS_MODULE_DIR and "
+          "FUROSHIKI_FIPS_MODULE_CONFIG; scripts/fips-provider builds the module); or run --modes off");
+    }
+    settings.fips = crypto::FipsMode::kRequired;
+    settings.fips_module_dir = options.fips_module_dir;
+    settings.fips_module_config = options.fips_module_config;
+  }
+  return settings;
+}
+
+void print_round(const ModeRun& run, unsigned round, const RoundResult& r) {
+  std::printf("%-5s %5u %10.0f %10.0f %12.0f %12.0f %12.0f   %6.2f %6.2f   (wall: seal %.0f, open %.0f)\n",
+              run.name.c_str(), round, r.seal.mb_per_cpu_second(), r.open.mb_per_cpu_second(), r.openssl_speed,
+              r.stream.mb_per_cpu_second(), r.per_message.mb_per_cpu_second(),
+              r.seal.mb_per_cpu_second() / r.openssl_speed, r.open.mb_per_cpu_second() / r.openssl_speed,
+              r.seal.mb_per_wall_second(), r.open.mb_per_wall_second());
+  std::fflush(stdout);
+}
+
+int run(const Options& options) {
+  utsname uts{};
+  ::uname(&uts);
+  const std::uint64_t object_bytes = options.object_mib << 20;
+  const std::uint32_t chunk_bytes = options.chunk_kib << 10;
+  const std::size_t io_bytes = options.io_kib << 10;
+  std::printf("furoshiki_crypto_bench  %s\n", utc_now().c_str());
+  std::printf("machine   %s, %u cores, %s %s, load average %s\n", cpu_model().c_str(),
+              std::thread::hardware_concurrency(), uts.sysname, uts.release, load_average().c_str());
+  std::printf("openssl   %s\n", OpenSSL_version(OPENSSL_VERSION));
+  std::printf("object    %llu MiB, %u KiB chunks, %zu KiB per append()/read(); %u round(s)\n",
+              static_cast<unsigned long long>(options.object_mib), options.chunk_kib, options.io_kib, options.rounds);
+
+  std::vector<ModeRun> runs;
+  for (const auto& mode : options.modes) {
+    ModeRun run;
+    run.name = mode;
+    run.settings = settings_for(mode, options);
+    run.ctx = crypto::CryptoContext::create(run.settings);
+    run.object = std::make_unique<InMemoryObject>(run.ctx, object_bytes, chunk_bytes, io_bytes);
+    // Untimed: the first seal faults in the sink's pages; verify() checks the round trip.
+    (void)run.object->seal();
+    run.object->verify();
+    std::printf("mode %-4s provider %s %s; sealed object %llu bytes, verified\n", mode.c_str(),
+                run.ctx->provider_name().c_str(), run.ctx->provider_version().c_str(),
+                static_cast<unsigned long long>(run.object->sealed_bytes()));
+    runs.push_back(std::move(run));
+  }
+
+  std::printf(
+      "\nMB/s = 10^6 plaintext bytes per CPU-second of the measuring thread (openssl speed: per second of\n"
+      "CPU user time, its default). speed = `openssl speed -evp aes-256-gcm -bytes %zu -seconds %d`;\n"
+      "stream = the same loop in process; msg = one complete AEAD seal per %u KiB message, in process.\n\n",
+      options.speed_bytes, options.speed_seconds, options.chunk_kib);
+  std::printf("%-5s %5s %10s %10s %12s %12s %12s   %6s %6s\n", "mode", "round", "seal", "open", "speed", "stream",
+              "msg", "s/spd", "o/spd");
+  // Modes take turns within each round, so that drifting load from other processes affects both.
+  for (unsigned round = 1; round <= options.rounds; ++round) {
+    for (auto& run : runs) {
+      RoundResult r;
+      r.seal = run.object->seal();
+      r.open = run.object->open();
+      r.stream = raw_gcm_stream(*run.ctx, options.speed_bytes, options.reference_seconds);
+      r.per_message = raw_gcm_per_message(*run.ctx, chunk_bytes, options.reference_seconds);
+      const auto speed =
+          openssl_speed_aes_256_gcm(options.openssl, run.settings, options.speed_bytes, options.speed_seconds);
+      r.openssl_speed = speed.mb_per_second;
+      run.speed_command = speed.command;
+      run.rounds.push_back(r);
+      print_round(run, round, r);
+    }
+  }
+
+  std::printf("\nload average at the end: %s\n", load_average().c_str());
+  for (const auto& run : runs) std::printf("%s: %s\n", run.name.c_str(), run.speed_command.c_str());
+
+  std::printf(
+      "\nmedian of %u round(s), MB/s; raw = `openssl speed -evp aes-256-gcm -bytes %zu` (target: seal/raw and "
+      "open/raw >= %.2f)\n\n",
+      options.rounds, options.speed_bytes, kTargetRatio);
+  std::printf("| mode | seal MB/s | open MB/s | raw AES-GCM MB/s | seal/raw | open/raw |\n");
+  std::printf("|------|----------:|----------:|-----------------:|---------:|---------:|\n");
+  bool met = true;
+  for (const auto& run : runs) {
+    const double seal = median_of(run.rounds, [](const RoundResult& r) { return r.seal.mb_per_cpu_second(); });
+    const double open = median_of(run.rounds, [](const RoundResult& r) { return r.open.mb_per_cpu_second(); });
+    const double raw = median_of(run.rounds, [](const RoundResult& r) { return r.openssl_speed; });
+    met = met && seal / raw >= kTargetRatio && open / raw >= kTargetRatio;
+    std::printf("| %s | %.0f | %.0f | %.0f | %.2f | %.2f |\n", run.name.c_str(), seal, open, raw, seal / raw,
+                open / raw);
+  }
+  std::printf(
+      "\nin-process references (median MB/s): stream = EVP_EncryptUpdate over %zu-byte blocks; msg = one "
+      "AEAD seal per %u KiB chunk\n\n",
+      options.speed_bytes, options.chunk_kib);
+  std::printf("| mode | stream MB/s | msg MB/s | seal/msg | open/msg | seal wall MB/s | open wall MB/s |\n");
+  std::printf("|------|------------:|---------:|---------:|---------:|---------------:|---------------:|\n");
+  for (const auto& run : runs) {
+    const double seal = median_of(run.rounds, [](const RoundResult& r) { return r.seal.mb_per_cpu_second(); });
+    const double open = median_of(run.rounds, [](const RoundResult& r) { return r.open.mb_per_cpu_second(); });
+    const double stream = median_of(run.rounds, [](const RoundResult& r) { return r.stream.mb_per_cpu_second(); });
+    const double msg = median_of(run.rounds, [](const RoundResult& r) { return r.per_message.mb_per_cpu_second(); });
+    const double seal_wall = median_of(run.rounds, [](const RoundResult& r) { return r.seal.mb_per_wall_second(); });
+    const double open_wall = median_of(run.rounds, [](const RoundResult& r) { return r.open.mb_per_wall_second(); });
+    std::printf("| %s | %.0f | %.0f | %.2f | %.2f | %.0f | %.0f |\n", run.name.c_str(), stream, msg, seal / msg,
+                open / msg, seal_wall, open_wall);
+  }
+  std::printf("\ntarget %s\n", met ? "met" : "NOT met");
+  return 0;
+}
+
+int run_cli(int argc, char** argv) {
+  Options options;
+  options.fips_module_dir = env_or_empty("FUROSHIKI_FIPS_MODULE_DIR");
+  options.fips_module_config = env_or_empty("FUROSHIKI_FIPS_MODULE_CONFIG");
+  CLI::App app{"furoshiki_crypto_bench — object format seal/open throughput against raw AES-256-GCM"};
+  app.add_option("--object-mib", options.object_mib, "Plaintext size of the object, MiB")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 16384));
+  app.add_option("--chunk-kib", options.chunk_kib, "Chunk size of the object, KiB (4 ... 16384)")
+      ->capture_default_str()
+      ->check(CLI::Range(4, 16384));
+  app.add_option("--io-kib", options.io_kib, "Bytes per append() and read(), KiB")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 65536));
+  app.add_option("--rounds", options.rounds, "Rounds; the summary shows the median")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 1000u));
+  app.add_option("--modes", options.modes, "FIPS modes to measure")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"off", "fips"}))
+      ->delimiter(',');
+  app.add_option("--openssl", options.openssl, "openssl command for `openssl speed`")->capture_default_str();
+  app.add_option("--speed-bytes", options.speed_bytes, "Block size of the raw AES-256-GCM measurements")
+      ->capture_default_str()
+      ->check(CLI::Range(16, 16 << 20));
+  app.add_option("--speed-seconds", options.speed_seconds, "Seconds per `openssl speed` run")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 600));
+  app.add_option("--reference-seconds", options.reference_seconds, "Seconds per in-process raw measurement")
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 600.0));
+  app.add_option("--fips-module-dir", options.fips_module_dir,
+                 "Directory holding fips.so (default: $FUROSHIKI_FIPS_MODULE_DIR)");
+  app.add_option("--fips-module-config", options.fips_module_config,
+                 "fipsmodule.cnf written by `openssl fipsinstall` (default: $FUROSHIKI_FIPS_MODULE_CONFIG)");
+  CLI11_PARSE(app, argc, argv);
+  return run(options);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run_cli(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "furoshiki_crypto_bench: " << e.what() << "\n";
+    return 1;
+  }
+}
