@@ -1,6 +1,8 @@
 // Master key loading and key wrapping; see keys.hpp.
 #include "crypto/keys.hpp"
 
+#include "crypto/hex.hpp"
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
@@ -60,13 +62,6 @@ boost::system::error_code unwrap(const CryptoContext& ctx, const SecretKey& kek,
   return {};
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 std::string master_key_id(const CryptoContext& ctx, const SecretKey& key) {
   static constexpr std::string_view kLabel = "furoshiki master key id";
   std::array<std::uint8_t, 32> mac{};
@@ -79,31 +74,17 @@ std::string master_key_id(const CryptoContext& ctx, const SecretKey& key) {
                   EVP_MAC_final(c, mac.data(), &mac_len, mac.size()) == 1;
   EVP_MAC_CTX_free(c);
   if (!ok) throw CryptoError("cannot derive the master key id");
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string id;
-  for (int i = 0; i < 8; ++i) {
-    id.push_back(kDigits[mac[i] >> 4]);
-    id.push_back(kDigits[mac[i] & 0xf]);
-  }
-  return id;
+  return hex_encode(std::span(mac).first(8));
 }
 
 }  // namespace
 
 MasterKey master_key_from_text(const CryptoContext& ctx, std::string_view text, const std::string& source) {
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
-  if (text.size() != 2 * kKeyBytes) {
-    throw CryptoError("master key " + source + " must hold 64 hexadecimal digits (256 bits)");
-  }
   std::array<std::uint8_t, kKeyBytes> raw{};
-  for (std::size_t i = 0; i < kKeyBytes; ++i) {
-    const int hi = hex_value(text[2 * i]);
-    const int lo = hex_value(text[2 * i + 1]);
-    if (hi < 0 || lo < 0) {
-      OPENSSL_cleanse(raw.data(), raw.size());
-      throw CryptoError("master key " + source + " must hold 64 hexadecimal digits (256 bits)");
-    }
-    raw[i] = static_cast<std::uint8_t>(hi << 4 | lo);
+  if (!hex_decode(text, raw, HexCase::kAny)) {
+    OPENSSL_cleanse(raw.data(), raw.size());
+    throw CryptoError("master key " + source + " must hold 64 hexadecimal digits (256 bits)");
   }
   MasterKey master{SecretKey(raw), ""};
   OPENSSL_cleanse(raw.data(), raw.size());

@@ -1,6 +1,8 @@
 // The encrypted object format; see object_format.hpp and docs/format.md.
 #include "crypto/object_format.hpp"
 
+#include "crypto/hex.hpp"
+
 #include <openssl/crypto.h>
 
 #include <algorithm>
@@ -57,34 +59,11 @@ void wipe(std::vector<std::uint8_t>& v) {
   v.clear();
 }
 
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
 }  // namespace
 
-bool hex16_decode(std::string_view hex, std::array<std::uint8_t, 16>& out) {
-  if (hex.size() != 32) return false;
-  for (std::size_t i = 0; i < 16; ++i) {
-    const int hi = hex_digit(hex[2 * i]);
-    const int lo = hex_digit(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    out[i] = static_cast<std::uint8_t>(hi << 4 | lo);
-  }
-  return true;
-}
+bool hex16_decode(std::string_view hex, std::array<std::uint8_t, 16>& out) { return hex_decode(hex, out); }
 
-std::string hex16_encode(const std::array<std::uint8_t, 16>& bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (auto b : bytes) {
-    out.push_back(kDigits[b >> 4]);
-    out.push_back(kDigits[b & 0xf]);
-  }
-  return out;
-}
+std::string hex16_encode(const std::array<std::uint8_t, 16>& bytes) { return hex_encode(bytes); }
 
 std::array<std::uint8_t, kObjectHeaderBytes> ObjectHeader::encode() const {
   std::array<std::uint8_t, kObjectHeaderBytes> out{};

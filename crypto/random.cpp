@@ -1,6 +1,8 @@
 // Randomness and constant-time comparison; see random.hpp.
 #include "crypto/random.hpp"
 
+#include "crypto/hex.hpp"
+
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
@@ -21,15 +23,9 @@ void random_bytes(std::span<std::uint8_t> out) {
 }
 
 std::string random_hex(std::size_t bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
   std::vector<std::uint8_t> raw(bytes);
   random_bytes(raw);
-  std::string out;
-  out.reserve(bytes * 2);
-  for (std::uint8_t b : raw) {
-    out.push_back(kDigits[b >> 4]);
-    out.push_back(kDigits[b & 0xf]);
-  }
+  std::string out = hex_encode(raw);
   OPENSSL_cleanse(raw.data(), raw.size());
   return out;
 }
