@@ -4,16 +4,12 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <limits>
 #include <memory>
 
 namespace furoshiki::crypto {
 namespace {
-
-struct CipherCtxDeleter {
-  void operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); }
-};
-using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, CipherCtxDeleter>;
 
 bool fits_int(std::size_t n) { return n <= static_cast<std::size_t>(std::numeric_limits<int>::max()); }
 
@@ -58,35 +54,49 @@ bool SecretKey::operator==(const SecretKey& other) const {
   return CRYPTO_memcmp(bytes_.data(), other.bytes_.data(), bytes_.size()) == 0;
 }
 
-boost::system::error_code aead_seal(const CryptoContext& ctx, const SecretKey& key,
-                                    std::span<const std::uint8_t, kNonceBytes> nonce, std::span<const std::uint8_t> aad,
-                                    std::span<const std::uint8_t> plaintext, std::vector<std::uint8_t>& out) {
-  if (!fits_int(plaintext.size()) || !fits_int(aad.size())) return CryptoErrc::kInternal;
-  CipherCtx c(EVP_CIPHER_CTX_new());
-  out.resize(plaintext.size() + kTagBytes);
-  int len = 0;
-  int final_len = 0;
-  const bool ok =
-      c && EVP_EncryptInit_ex2(c.get(), ctx.aes_256_gcm(), key.bytes().data(), nonce.data(), nullptr) == 1 &&
-      (aad.empty() || EVP_EncryptUpdate(c.get(), nullptr, &len, aad.data(), static_cast<int>(aad.size())) == 1) &&
-      EVP_EncryptUpdate(c.get(), out.data(), &len, plaintext.data(), static_cast<int>(plaintext.size())) == 1 &&
-      EVP_EncryptFinal_ex(c.get(), out.data() + len, &final_len) == 1 &&
-      EVP_CIPHER_CTX_ctrl(c.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(kTagBytes), out.data() + plaintext.size()) ==
-          1;
-  if (!ok) {
-    out.clear();
-    return CryptoErrc::kInternal;
+void detail::CipherCtxFree::operator()(EVP_CIPHER_CTX* c) const noexcept { EVP_CIPHER_CTX_free(c); }
+
+AeadSealer::AeadSealer(const CryptoContext& ctx, const SecretKey& key) : ctx_(EVP_CIPHER_CTX_new()) {
+  // No nonce yet: seal() sets one per message.
+  if (ctx_ && EVP_EncryptInit_ex2(ctx_.get(), ctx.aes_256_gcm(), key.bytes().data(), nullptr, nullptr) != 1) {
+    ctx_.reset();
   }
-  return {};
 }
 
-boost::system::error_code aead_open(const CryptoContext& ctx, const SecretKey& key,
-                                    std::span<const std::uint8_t, kNonceBytes> nonce, std::span<const std::uint8_t> aad,
-                                    std::span<const std::uint8_t> sealed, std::span<std::uint8_t> out) {
+boost::system::error_code AeadSealer::seal(std::span<const std::uint8_t, kNonceBytes> nonce,
+                                           std::span<const std::uint8_t> aad, std::span<const std::uint8_t> plaintext,
+                                           std::span<std::uint8_t> out) {
+  if (!ctx_ || out.size() != plaintext.size() + kTagBytes) return CryptoErrc::kInternal;
+  if (!fits_int(plaintext.size()) || !fits_int(aad.size())) return CryptoErrc::kInternal;
+  EVP_CIPHER_CTX* c = ctx_.get();
+  int len = 0;
+  int final_len = 0;
+  // Cipher and key null: OpenSSL keeps both and only sets the new nonce, which also resets the
+  // GCM state (counter, GHASH, lengths) left by the previous message.
+  const bool ok =
+      EVP_EncryptInit_ex2(c, nullptr, nullptr, nonce.data(), nullptr) == 1 &&
+      (aad.empty() || EVP_EncryptUpdate(c, nullptr, &len, aad.data(), static_cast<int>(aad.size())) == 1) &&
+      EVP_EncryptUpdate(c, out.data(), &len, plaintext.data(), static_cast<int>(plaintext.size())) == 1 &&
+      EVP_EncryptFinal_ex(c, out.data() + len, &final_len) == 1 &&
+      EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, static_cast<int>(kTagBytes), out.data() + plaintext.size()) == 1;
+  return ok ? boost::system::error_code{} : make_error_code(CryptoErrc::kInternal);
+}
+
+AeadOpener::AeadOpener(const CryptoContext& ctx, const SecretKey& key) : ctx_(EVP_CIPHER_CTX_new()) {
+  if (ctx_ && EVP_DecryptInit_ex2(ctx_.get(), ctx.aes_256_gcm(), key.bytes().data(), nullptr, nullptr) != 1) {
+    ctx_.reset();
+  }
+}
+
+boost::system::error_code AeadOpener::open(std::span<const std::uint8_t, kNonceBytes> nonce,
+                                           std::span<const std::uint8_t> aad, std::span<const std::uint8_t> sealed,
+                                           std::span<std::uint8_t> out) {
   if (sealed.size() < kTagBytes || out.size() != sealed.size() - kTagBytes) return CryptoErrc::kIntegrity;
-  if (!fits_int(sealed.size()) || !fits_int(aad.size())) return CryptoErrc::kInternal;
+  if (!ctx_ || !fits_int(sealed.size()) || !fits_int(aad.size())) return CryptoErrc::kInternal;
+  EVP_CIPHER_CTX* c = ctx_.get();
   const std::size_t n = out.size();
-  CipherCtx c(EVP_CIPHER_CTX_new());
+  // A copy: the tag must not change between being set and being checked, whatever the caller's
+  // memory does.
   std::array<std::uint8_t, kTagBytes> tag{};
   std::copy(sealed.begin() + static_cast<std::ptrdiff_t>(n), sealed.end(), tag.begin());
   int len = 0;
@@ -95,15 +105,38 @@ boost::system::error_code aead_open(const CryptoContext& ctx, const SecretKey& k
     OPENSSL_cleanse(out.data(), out.size());
     return make_error_code(e);
   };
-  if (!c || EVP_DecryptInit_ex2(c.get(), ctx.aes_256_gcm(), key.bytes().data(), nonce.data(), nullptr) != 1 ||
-      (!aad.empty() && EVP_DecryptUpdate(c.get(), nullptr, &len, aad.data(), static_cast<int>(aad.size())) != 1) ||
-      EVP_DecryptUpdate(c.get(), out.data(), &len, sealed.data(), static_cast<int>(n)) != 1 ||
-      EVP_CIPHER_CTX_ctrl(c.get(), EVP_CTRL_GCM_SET_TAG, static_cast<int>(kTagBytes), tag.data()) != 1) {
+  if (EVP_DecryptInit_ex2(c, nullptr, nullptr, nonce.data(), nullptr) != 1 ||
+      (!aad.empty() && EVP_DecryptUpdate(c, nullptr, &len, aad.data(), static_cast<int>(aad.size())) != 1) ||
+      EVP_DecryptUpdate(c, out.data(), &len, sealed.data(), static_cast<int>(n)) != 1 ||
+      EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, static_cast<int>(kTagBytes), tag.data()) != 1) {
     return fail(CryptoErrc::kInternal);
   }
   // Plaintext must never be used unless the tag verifies.
-  if (EVP_DecryptFinal_ex(c.get(), out.data() + len, &final_len) != 1) return fail(CryptoErrc::kIntegrity);
+  if (EVP_DecryptFinal_ex(c, out.data() + len, &final_len) != 1) return fail(CryptoErrc::kIntegrity);
   return {};
+}
+
+boost::system::error_code aead_seal(const CryptoContext& ctx, const SecretKey& key,
+                                    std::span<const std::uint8_t, kNonceBytes> nonce, std::span<const std::uint8_t> aad,
+                                    std::span<const std::uint8_t> plaintext, std::vector<std::uint8_t>& out) {
+  if (!fits_int(plaintext.size()) || !fits_int(aad.size())) return CryptoErrc::kInternal;
+  out.resize(plaintext.size() + kTagBytes);
+  AeadSealer sealer(ctx, key);
+  auto ec = sealer.seal(nonce, aad, plaintext, out);
+  if (ec) out.clear();
+  return ec;
+}
+
+boost::system::error_code aead_open(const CryptoContext& ctx, const SecretKey& key,
+                                    std::span<const std::uint8_t, kNonceBytes> nonce, std::span<const std::uint8_t> aad,
+                                    std::span<const std::uint8_t> sealed, std::span<std::uint8_t> out) {
+  if (sealed.size() < kTagBytes || out.size() != sealed.size() - kTagBytes) return CryptoErrc::kIntegrity;
+  AeadOpener opener(ctx, key);
+  if (!opener.valid()) {
+    OPENSSL_cleanse(out.data(), out.size());
+    return CryptoErrc::kInternal;
+  }
+  return opener.open(nonce, aad, sealed, out);
 }
 
 boost::system::error_code aead_open(const CryptoContext& ctx, const SecretKey& key,

@@ -100,8 +100,33 @@ boost::system::error_code parse_object_header(std::span<const std::uint8_t> byte
   return {};
 }
 
+std::span<std::uint8_t> ObjectSink::reserve(std::size_t /*n*/) { return {}; }
+
+boost::system::error_code ObjectSink::commit(std::size_t /*n*/) { return CryptoErrc::kInternal; }
+
+std::span<const std::uint8_t> ObjectSource::view(std::uint64_t /*offset*/, std::size_t /*n*/) { return {}; }
+
 boost::system::error_code VectorSink::write(std::span<const std::uint8_t> b) {
+  bytes.resize(bytes.size() - reserved_);  // an open reservation is abandoned
+  reserved_ = 0;
   bytes.insert(bytes.end(), b.begin(), b.end());
+  return {};
+}
+
+std::span<std::uint8_t> VectorSink::reserve(std::size_t n) {
+  // resize() zero-fills the new bytes (std::vector cannot grow uninitialised): that memset costs
+  // about what the copy from the sealer's buffer did (bench/README.md), so lending gains little
+  // here; sinks over memory that needs no fill (a mapped file, a reused buffer) gain the copy.
+  const std::size_t start = bytes.size() - reserved_;
+  bytes.resize(start + n);
+  reserved_ = n;
+  return std::span(bytes).subspan(start, n);
+}
+
+boost::system::error_code VectorSink::commit(std::size_t n) {
+  if (n > reserved_) return CryptoErrc::kInternal;
+  bytes.resize(bytes.size() - (reserved_ - n));
+  reserved_ = 0;
   return {};
 }
 
@@ -111,10 +136,15 @@ boost::system::error_code SpanSource::read_at(std::uint64_t offset, std::span<st
   return {};
 }
 
+std::span<const std::uint8_t> SpanSource::view(std::uint64_t offset, std::size_t n) {
+  if (offset > bytes_.size() || n > bytes_.size() - offset) return {};
+  return bytes_.subspan(static_cast<std::size_t>(offset), n);
+}
+
 ObjectSealer::ObjectSealer(std::shared_ptr<const CryptoContext> ctx, const SecretKey& tenant_key,
                            const TenantKeyRef& tenant, std::string_view object_id, ObjectSink& sink,
                            std::uint32_t chunk_bytes)
-    : ctx_(std::move(ctx)), sink_(sink), data_key_(SecretKey::random(*ctx_)) {
+    : ctx_(std::move(ctx)), sink_(sink) {
   if (chunk_bytes < kMinChunkBytes || chunk_bytes > kMaxChunkBytes) throw std::invalid_argument("chunk size");
   if (!hex16_decode(tenant.key_id, header_.tenant_key_id) || !hex16_decode(object_id, header_.object_id)) {
     throw std::invalid_argument("tenant key id and object id must be 32 lower-case hex digits");
@@ -122,12 +152,15 @@ ObjectSealer::ObjectSealer(std::shared_ptr<const CryptoContext> ctx, const Secre
   header_.chunk_bytes = chunk_bytes;
   header_.tenant_key_version = tenant.version;
   ctx_->random_bytes(header_.nonce_prefix);
-  const auto wrapped = wrap_data_key(*ctx_, tenant_key, tenant.org_id, object_id, data_key_);
+  // The data key lives on only inside aead_'s OpenSSL context (and wrapped, in the header).
+  const SecretKey data_key = SecretKey::random(*ctx_);
+  aead_ = AeadSealer(*ctx_, data_key);
+  if (!aead_.valid()) throw CryptoError("AES-256-GCM context setup failed");
+  const auto wrapped = wrap_data_key(*ctx_, tenant_key, tenant.org_id, object_id, data_key);
   std::copy(wrapped.begin(), wrapped.end(), header_.wrapped_data_key.begin());
   const auto encoded = header_.encode();
   header_digest_ = sha256(*ctx_, encoded);
   buffer_.reserve(chunk_bytes);
-  sealed_.reserve(chunk_bytes + kTagBytes);
   status_ = sink_.write(encoded);
   sealed_bytes_ = encoded.size();
 }
@@ -137,10 +170,20 @@ ObjectSealer::~ObjectSealer() { wipe(buffer_); }
 boost::system::error_code ObjectSealer::append(std::span<const std::uint8_t> plaintext) {
   if (status_) return status_;
   if (finished_) return CryptoErrc::kInternal;
+  const std::size_t chunk = header_.chunk_bytes;
   while (!plaintext.empty()) {
     // A full buffer is known not to be the last chunk only once more data arrives.
-    if (buffer_.size() == header_.chunk_bytes) {
-      if ((status_ = emit(false))) return status_;
+    if (buffer_.size() == chunk) {
+      if ((status_ = emit(buffer_, false))) return status_;
+      buffer_.clear();  // overwritten by the next chunk; wiped once in finish() and the destructor
+    }
+    if (buffer_.empty() && plaintext.size() > chunk) {
+      // A whole chunk with more bytes after it is not the last: seal it from the caller's span,
+      // with no copy into buffer_. Same chunk boundaries, same bytes as the copying path.
+      if ((status_ = emit(plaintext.first(chunk), false))) return status_;
+      plaintext = plaintext.subspan(chunk);
+      plaintext_bytes_ += chunk;
+      continue;
     }
     const std::size_t take = std::min<std::size_t>(header_.chunk_bytes - buffer_.size(), plaintext.size());
     buffer_.insert(buffer_.end(), plaintext.begin(), plaintext.begin() + static_cast<std::ptrdiff_t>(take));
@@ -154,19 +197,28 @@ boost::system::error_code ObjectSealer::finish() {
   if (status_) return status_;
   if (finished_) return CryptoErrc::kInternal;
   finished_ = true;
-  status_ = emit(true);
+  status_ = emit(buffer_, true);
   wipe(buffer_);
   return status_;
 }
 
-boost::system::error_code ObjectSealer::emit(bool last) {
+boost::system::error_code ObjectSealer::emit(std::span<const std::uint8_t> plaintext, bool last) {
   const auto nonce = chunk_nonce(header_.nonce_prefix, next_chunk_);
   const auto aad = chunk_aad(header_digest_, next_chunk_, last);
-  if (auto ec = aead_seal(*ctx_, data_key_, nonce, aad, buffer_, sealed_)) return ec;
-  buffer_.clear();  // overwritten by the next chunk; wiped once in finish() and the destructor
+  const std::size_t n = plaintext.size() + kTagBytes;
+  boost::system::error_code ec;
+  if (const auto lent = sink_.reserve(n); lent.size() >= n) {
+    // Encrypt straight into the sink's memory; on failure nothing is committed.
+    if ((ec = aead_.seal(nonce, aad, plaintext, lent.first(n)))) return ec;
+    ec = sink_.commit(n);
+  } else {
+    sealed_.resize(n);  // the same size for every chunk but the last: no zero-fill after the first
+    if ((ec = aead_.seal(nonce, aad, plaintext, sealed_))) return ec;
+    ec = sink_.write(sealed_);
+  }
   ++next_chunk_;
-  sealed_bytes_ += sealed_.size();
-  return sink_.write(sealed_);
+  sealed_bytes_ += n;
+  return ec;
 }
 
 boost::system::error_code ObjectOpener::open(std::shared_ptr<const CryptoContext> ctx, ObjectSource& source,
@@ -189,9 +241,15 @@ boost::system::error_code ObjectOpener::open(std::shared_ptr<const CryptoContext
     // distinguishable (the organization was removed).
     return ec == CryptoErrc::kUnknownKey ? make_error_code(CryptoErrc::kIntegrity) : ec;
   }
-  if (auto ec = unwrap_data_key(*self->ctx_, tenant_key, org_id, object_id, self->header_.wrapped_data_key,
-                                self->data_key_)) {
-    return ec;
+  {
+    // The data key lives on only inside aead_'s OpenSSL context.
+    SecretKey data_key;
+    if (auto ec =
+            unwrap_data_key(*self->ctx_, tenant_key, org_id, object_id, self->header_.wrapped_data_key, data_key)) {
+      return ec;
+    }
+    self->aead_ = AeadOpener(*self->ctx_, data_key);
+    if (!self->aead_.valid()) return CryptoErrc::kInternal;
   }
   self->header_digest_ = sha256(*self->ctx_, raw);
 
@@ -209,30 +267,44 @@ boost::system::error_code ObjectOpener::open(std::shared_ptr<const CryptoContext
   return {};
 }
 
-boost::system::error_code ObjectOpener::read_sealed_chunk(std::uint64_t index) {
+boost::system::error_code ObjectOpener::sealed_chunk(std::uint64_t index, std::span<const std::uint8_t>& out) {
   const bool last = index + 1 == chunk_count_;
   const std::uint64_t stride = std::uint64_t{header_.chunk_bytes} + kTagBytes;
   const std::uint64_t offset = kObjectHeaderBytes + index * stride;
-  const std::uint64_t length = last ? source_.size() - offset : stride;
+  // At most a chunk and a tag: the layout computed in open() bounds the last chunk too.
+  const auto length = static_cast<std::size_t>(last ? source_.size() - offset : stride);
+  if (const auto in_place = source_.view(offset, length); in_place.size() == length) {
+    out = in_place;
+    return {};
+  }
   sealed_.resize(length);
-  return source_.read_at(offset, sealed_);
+  if (auto ec = source_.read_at(offset, sealed_)) return ec;
+  out = sealed_;
+  return {};
 }
 
 boost::system::error_code ObjectOpener::open_chunk(std::uint64_t index, std::span<std::uint8_t> out) {
-  if (auto ec = read_sealed_chunk(index)) return ec;
-  if (sealed_.size() != out.size() + kTagBytes) return CryptoErrc::kIntegrity;
+  std::span<const std::uint8_t> sealed;
+  if (auto ec = sealed_chunk(index, sealed)) return ec;
+  if (sealed.size() != out.size() + kTagBytes) return CryptoErrc::kIntegrity;
   const auto nonce = chunk_nonce(header_.nonce_prefix, index);
   const auto aad = chunk_aad(header_digest_, index, index + 1 == chunk_count_);
-  return aead_open(*ctx_, data_key_, nonce, aad, sealed_, out);
+  return aead_.open(nonce, aad, sealed, out);
 }
 
 boost::system::error_code ObjectOpener::load_chunk(std::uint64_t index) {
   if (index == cached_index_) return {};
   cached_index_ = UINT64_MAX;
-  if (auto ec = read_sealed_chunk(index)) return ec;
+  std::span<const std::uint8_t> sealed;
+  if (auto ec = sealed_chunk(index, sealed)) return ec;
+  if (sealed.size() < kTagBytes) return CryptoErrc::kIntegrity;
+  chunk_.resize(sealed.size() - kTagBytes);  // no clear() first: reusing the buffer costs no zero-fill
   const auto nonce = chunk_nonce(header_.nonce_prefix, index);
   const auto aad = chunk_aad(header_digest_, index, index + 1 == chunk_count_);
-  if (auto ec = aead_open(*ctx_, data_key_, nonce, aad, sealed_, chunk_)) return ec;
+  if (auto ec = aead_.open(nonce, aad, sealed, chunk_)) {
+    chunk_.clear();
+    return ec;
+  }
   cached_index_ = index;
   return {};
 }

@@ -47,32 +47,70 @@ bool hex16_decode(std::string_view hex, std::array<std::uint8_t, 16>& out);
 std::string hex16_encode(const std::array<std::uint8_t, 16>& bytes);
 
 // Where sealed bytes go (a staging file, memory in tests).
+//
+// write() is all a sink must implement. A sink that holds the bytes in its own memory can also
+// lend it, so that the sealer encrypts straight into it instead of into a buffer of its own that
+// write() then copies (one copy of every sealed byte less): reserve(n) returns n writable bytes
+// that follow everything written so far, and commit(k) appends the first k of them (k <= n) to
+// the object. Until commit() they are not part of the object: a sealer that fails in between
+// simply never commits. At most one reservation is open at a time; write() or another reserve()
+// abandons it. The default — and the answer of any sink that cannot lend, such as a file sink
+// writing through write(2) — is an empty span, and the sealer then uses write().
 class ObjectSink {
  public:
   virtual ~ObjectSink() = default;
   [[nodiscard]] virtual boost::system::error_code write(std::span<const std::uint8_t> bytes) = 0;
+
+  // n writable bytes at the end of the object, or an empty span when lending is not supported
+  // (callers must then use write()). Valid until commit(), write() or the next reserve().
+  virtual std::span<std::uint8_t> reserve(std::size_t n);
+  // Makes the first n bytes of the open reservation part of the object. CryptoErrc::kInternal
+  // if nothing (or less than n) was reserved.
+  [[nodiscard]] virtual boost::system::error_code commit(std::size_t n);
 };
 
 // Where sealed bytes come from, with random access.
+//
+// read_at() is all a source must implement. A source whose bytes already sit in memory can also
+// hand out a view of them, so that the opener decrypts straight from it instead of copying each
+// sealed chunk into a buffer first. The default — and the answer of any source that cannot, such
+// as a file source reading through read(2) — is an empty span, and the opener then uses read_at().
+// A view is only for memory nobody changes while the opener reads it: authentication and
+// decryption read the ciphertext in place, so bytes changed in between (a shared mapping
+// another process writes) could yield plaintext that was never authenticated. Such a source
+// must not offer views.
 class ObjectSource {
  public:
   virtual ~ObjectSource() = default;
   virtual std::uint64_t size() const = 0;
   // Reads exactly out.size() bytes at offset; CryptoErrc::kIo if it cannot.
   [[nodiscard]] virtual boost::system::error_code read_at(std::uint64_t offset, std::span<std::uint8_t> out) = 0;
+  // The n bytes at offset, in place and unchanging for as long as the source lives, or an empty
+  // span when the source cannot (or the range is outside it): then read_at() is the way.
+  virtual std::span<const std::uint8_t> view(std::uint64_t offset, std::size_t n);
 };
 
+// The sealed object in memory. Lends its vector (reserve() grows it; commit() trims it to
+// what was committed).
 class VectorSink final : public ObjectSink {
  public:
   boost::system::error_code write(std::span<const std::uint8_t> bytes) override;
-  std::vector<std::uint8_t> bytes;
+  std::span<std::uint8_t> reserve(std::size_t n) override;
+  boost::system::error_code commit(std::size_t n) override;
+  std::vector<std::uint8_t> bytes;  // what was written and committed (plus an open reservation)
+
+ private:
+  std::size_t reserved_ = 0;  // bytes at the end of `bytes` reserved and not yet committed
 };
 
+// A sealed object in memory the caller keeps alive and unchanged while it is read (its views
+// point into it).
 class SpanSource final : public ObjectSource {
  public:
   explicit SpanSource(std::span<const std::uint8_t> bytes) : bytes_(bytes) {}
   std::uint64_t size() const override { return bytes_.size(); }
   boost::system::error_code read_at(std::uint64_t offset, std::span<std::uint8_t> out) override;
+  std::span<const std::uint8_t> view(std::uint64_t offset, std::size_t n) override;
 
  private:
   std::span<const std::uint8_t> bytes_;
@@ -92,6 +130,9 @@ class ObjectSealer {
 
   // The header write's result (checked before the first append).
   [[nodiscard]] boost::system::error_code status() const { return status_; }
+  // Any amount, any number of times. Whole chunks that are known not to be the last (more bytes
+  // follow them in `plaintext`) are sealed straight from `plaintext`; the rest is copied into
+  // the sealer's one-chunk buffer until the next append() or finish() tells whether it is last.
   [[nodiscard]] boost::system::error_code append(std::span<const std::uint8_t> plaintext);
   // Writes the last chunk. REQUIRES: called once; no append() after it.
   [[nodiscard]] boost::system::error_code finish();
@@ -100,15 +141,16 @@ class ObjectSealer {
   std::uint64_t sealed_bytes() const { return sealed_bytes_; }
 
  private:
-  boost::system::error_code emit(bool last);
+  // Seals `plaintext` as the next chunk into the sink (its lent memory when it has some).
+  boost::system::error_code emit(std::span<const std::uint8_t> plaintext, bool last);
 
-  std::shared_ptr<const CryptoContext> ctx_;
+  std::shared_ptr<const CryptoContext> ctx_;  // first: outlives aead_, whose cipher it provides
   ObjectSink& sink_;
-  SecretKey data_key_;
+  AeadSealer aead_;  // keyed once with the object's data key
   ObjectHeader header_;
   std::array<std::uint8_t, 32> header_digest_{};
-  std::vector<std::uint8_t> buffer_;
-  std::vector<std::uint8_t> sealed_;
+  std::vector<std::uint8_t> buffer_;  // plaintext of a chunk not yet known to be (or not be) last
+  std::vector<std::uint8_t> sealed_;  // one sealed chunk, for sinks that do not lend memory
   std::uint64_t next_chunk_ = 0;
   std::uint64_t plaintext_bytes_ = 0;
   std::uint64_t sealed_bytes_ = 0;
@@ -142,19 +184,20 @@ class ObjectOpener {
  private:
   ObjectOpener(std::shared_ptr<const CryptoContext> ctx, ObjectSource& source)
       : ctx_(std::move(ctx)), source_(source) {}
-  boost::system::error_code read_sealed_chunk(std::uint64_t index);                        // into sealed_
+  // The sealed bytes of chunk `index`: a view of the source, or a copy in sealed_.
+  boost::system::error_code sealed_chunk(std::uint64_t index, std::span<const std::uint8_t>& out);
   boost::system::error_code load_chunk(std::uint64_t index);                               // into chunk_ (cached)
   boost::system::error_code open_chunk(std::uint64_t index, std::span<std::uint8_t> out);  // into out
 
-  std::shared_ptr<const CryptoContext> ctx_;
+  std::shared_ptr<const CryptoContext> ctx_;  // first: outlives aead_, whose cipher it provides
   ObjectSource& source_;
   ObjectHeader header_;
-  SecretKey data_key_;
+  AeadOpener aead_;  // keyed once with the object's data key
   std::array<std::uint8_t, 32> header_digest_{};
   std::uint64_t chunk_count_ = 0;
   std::uint64_t plaintext_size_ = 0;
-  std::vector<std::uint8_t> sealed_;
-  std::vector<std::uint8_t> chunk_;  // plaintext of chunk cached_index_
+  std::vector<std::uint8_t> sealed_;  // one sealed chunk, for sources that give no views
+  std::vector<std::uint8_t> chunk_;   // plaintext of chunk cached_index_
   std::uint64_t cached_index_ = UINT64_MAX;
 };
 

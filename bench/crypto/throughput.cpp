@@ -49,14 +49,57 @@ void require(bool ok, const char* what) {
 
 }  // namespace
 
+BenchTenant::BenchTenant(const crypto::CryptoContext& ctx)
+    : key(crypto::SecretKey::random(ctx)), ref{kOrgId, kTenantKeyId, 1}, object_id(kObjectId) {}
+
+crypto::TenantKeyLookup BenchTenant::lookup() const {
+  return [this](const std::string& key_id, std::uint32_t version, crypto::SecretKey& out) -> boost::system::error_code {
+    if (key_id != ref.key_id || version != ref.version) return crypto::CryptoErrc::kUnknownKey;
+    out = key;
+    return {};
+  };
+}
+
+BoundedSink::BoundedSink(std::size_t capacity, bool lend) : buffer_(capacity), lend_(lend) {
+  if (capacity == 0) throw std::invalid_argument("the sink buffer must not be empty");
+}
+
+boost::system::error_code BoundedSink::write(std::span<const std::uint8_t> bytes) {
+  reserved_ = 0;
+  total_ += bytes.size();
+  while (!bytes.empty()) {
+    if (used_ == buffer_.size()) used_ = 0;  // flushed
+    const std::size_t n = std::min(bytes.size(), buffer_.size() - used_);
+    std::memcpy(buffer_.data() + used_, bytes.data(), n);
+    used_ += n;
+    bytes = bytes.subspan(n);
+  }
+  return {};
+}
+
+std::span<std::uint8_t> BoundedSink::reserve(std::size_t n) {
+  reserved_ = 0;
+  if (!lend_ || n > buffer_.size()) return {};
+  if (n > buffer_.size() - used_) used_ = 0;  // flushed
+  reserved_ = n;
+  return std::span(buffer_).subspan(used_, n);
+}
+
+boost::system::error_code BoundedSink::commit(std::size_t n) {
+  if (n > reserved_) return crypto::CryptoErrc::kInternal;
+  used_ += n;
+  total_ += n;
+  reserved_ = 0;
+  return {};
+}
+
 InMemoryObject::InMemoryObject(std::shared_ptr<const crypto::CryptoContext> ctx, std::uint64_t object_bytes,
-                               std::uint32_t chunk_bytes, std::size_t io_bytes)
+                               std::uint32_t chunk_bytes, std::size_t io_bytes, bool zero_copy)
     : ctx_(std::move(ctx)),
       object_bytes_(object_bytes),
       chunk_bytes_(chunk_bytes),
-      tenant_key_(crypto::SecretKey::random(*ctx_)),
-      tenant_{kOrgId, kTenantKeyId, 1},
-      object_id_(kObjectId),
+      zero_copy_(zero_copy),
+      tenant_(*ctx_),
       plaintext_(io_bytes),
       read_buffer_(io_bytes) {
   if (chunk_bytes < crypto::kMinChunkBytes || chunk_bytes > crypto::kMaxChunkBytes) {
@@ -70,8 +113,10 @@ InMemoryObject::InMemoryObject(std::shared_ptr<const crypto::CryptoContext> ctx,
 
 Throughput InMemoryObject::seal() {
   sink_.bytes.clear();  // keeps the capacity: no allocation or page fault inside the timing
+  CopyingSink copying(sink_);
+  crypto::ObjectSink& sink = zero_copy_ ? static_cast<crypto::ObjectSink&>(sink_) : copying;
   const Stopwatch watch;
-  crypto::ObjectSealer sealer(ctx_, tenant_key_, tenant_, object_id_, sink_, chunk_bytes_);
+  crypto::ObjectSealer sealer(ctx_, tenant_.key, tenant_.ref, tenant_.object_id, sink, chunk_bytes_);
   require(!sealer.status(), "sealing: the header write failed");
   std::uint64_t left = object_bytes_;
   while (left > 0) {
@@ -84,15 +129,13 @@ Throughput InMemoryObject::seal() {
 }
 
 std::unique_ptr<crypto::ObjectOpener> InMemoryObject::open_object() {
-  const crypto::TenantKeyLookup lookup = [this](const std::string& key_id, std::uint32_t version,
-                                                crypto::SecretKey& out) -> boost::system::error_code {
-    if (key_id != tenant_.key_id || version != tenant_.version) return crypto::CryptoErrc::kUnknownKey;
-    out = tenant_key_;
-    return {};
-  };
   std::unique_ptr<crypto::ObjectOpener> opener;
-  source_.emplace(sink_.bytes);  // the opener keeps a reference: it lives as long as this object
-  const auto ec = crypto::ObjectOpener::open(ctx_, *source_, tenant_.org_id, object_id_, lookup, opener);
+  // The opener keeps a reference to the source: it lives as long as this object.
+  source_.emplace(sink_.bytes);
+  crypto::ObjectSource* source = &*source_;
+  if (!zero_copy_) source = &copying_source_.emplace(*source_);
+  const auto ec =
+      crypto::ObjectOpener::open(ctx_, *source, tenant_.ref.org_id, tenant_.object_id, tenant_.lookup(), opener);
   if (ec) throw std::runtime_error("opening the sealed object failed: " + ec.message());
   if (opener->size() != object_bytes_) throw std::runtime_error("the opened object has the wrong size");
   return opener;
@@ -117,6 +160,81 @@ void InMemoryObject::verify() {
         static_cast<std::size_t>(std::min<std::uint64_t>(object_bytes_ - offset, read_buffer_.size()));
     require(!opener->read(offset, std::span(read_buffer_).first(n)), "verifying: read failed");
     require(std::memcmp(read_buffer_.data(), plaintext_.data(), n) == 0, "verifying: the plaintext differs");
+    offset += n;
+  }
+}
+
+StreamingPath::StreamingPath(std::shared_ptr<const crypto::CryptoContext> ctx, std::uint32_t chunk_bytes,
+                             std::size_t io_bytes, std::size_t sink_bytes, std::uint64_t cached_object_bytes,
+                             bool zero_copy)
+    : ctx_(std::move(ctx)),
+      chunk_bytes_(chunk_bytes),
+      zero_copy_(zero_copy),
+      tenant_(*ctx_),
+      network_buffer_(io_bytes),
+      expected_(static_cast<std::size_t>(cached_object_bytes)),
+      sink_(sink_bytes, zero_copy) {
+  if (chunk_bytes < crypto::kMinChunkBytes || chunk_bytes > crypto::kMaxChunkBytes) {
+    throw std::invalid_argument("chunk size outside the object format's bounds");
+  }
+  if (io_bytes == 0 || cached_object_bytes == 0) throw std::invalid_argument("sizes must not be 0");
+  ctx_->random_bytes(network_buffer_);
+  ctx_->random_bytes(expected_);
+  crypto::ObjectSealer sealer(ctx_, tenant_.key, tenant_.ref, tenant_.object_id, cached_, chunk_bytes_);
+  require(!sealer.status() && !sealer.append(expected_) && !sealer.finish(), "sealing the cached object failed");
+}
+
+Throughput StreamingPath::seal(std::uint64_t total_bytes) {
+  sink_.reset();
+  const Stopwatch watch;
+  crypto::ObjectSealer sealer(ctx_, tenant_.key, tenant_.ref, tenant_.object_id, sink_, chunk_bytes_);
+  require(!sealer.status(), "streaming seal: the header write failed");
+  for (std::uint64_t left = total_bytes; left > 0;) {
+    const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(left, network_buffer_.size()));
+    require(!sealer.append(std::span(network_buffer_).first(n)), "streaming seal: append failed");
+    left -= n;
+  }
+  require(!sealer.finish(), "streaming seal: finish failed");
+  Throughput result = watch.stop(total_bytes);
+  require(sink_.total() == sealer.sealed_bytes(), "streaming seal: the sink did not get every sealed byte");
+  return result;
+}
+
+std::unique_ptr<crypto::ObjectOpener> StreamingPath::open_cached() {
+  std::unique_ptr<crypto::ObjectOpener> opener;
+  source_.emplace(cached_.bytes);
+  crypto::ObjectSource* source = &*source_;
+  if (!zero_copy_) source = &copying_source_.emplace(*source_);
+  const auto ec =
+      crypto::ObjectOpener::open(ctx_, *source, tenant_.ref.org_id, tenant_.object_id, tenant_.lookup(), opener);
+  if (ec) throw std::runtime_error("opening the cached object failed: " + ec.message());
+  if (opener->size() != expected_.size()) throw std::runtime_error("the cached object has the wrong size");
+  return opener;
+}
+
+Throughput StreamingPath::open(std::uint64_t total_bytes) {
+  const Stopwatch watch;
+  std::uint64_t done = 0;
+  while (done < total_bytes) {
+    const auto opener = open_cached();
+    for (std::uint64_t offset = 0; offset < opener->size();) {
+      const std::size_t n =
+          static_cast<std::size_t>(std::min<std::uint64_t>(opener->size() - offset, network_buffer_.size()));
+      require(!opener->read(offset, std::span(network_buffer_).first(n)), "streaming open: read failed");
+      offset += n;
+    }
+    done += opener->size();
+  }
+  return watch.stop(done);
+}
+
+void StreamingPath::verify() {
+  const auto opener = open_cached();
+  std::vector<std::uint8_t> buffer(network_buffer_.size());
+  for (std::uint64_t offset = 0; offset < opener->size();) {
+    const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(opener->size() - offset, buffer.size()));
+    require(!opener->read(offset, std::span(buffer).first(n)), "verifying: read failed");
+    require(std::memcmp(buffer.data(), expected_.data() + offset, n) == 0, "verifying: the plaintext differs");
     offset += n;
   }
 }

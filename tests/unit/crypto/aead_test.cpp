@@ -1,10 +1,13 @@
 // AES-256-GCM known answers (the GCM specification's AES-256 test cases, as used by NIST's
-// CAVP gcmEncryptExtIV256 set) and authentication failures.
+// CAVP gcmEncryptExtIV256 set), authentication failures, and the keyed-once contexts
+// (AeadSealer/AeadOpener) giving the same bytes as one context per message.
 #include "crypto/aead.hpp"
 
 #include "test_support/crypto_context.hpp"
 
 #include <gtest/gtest.h>
+
+#include <algorithm>
 
 namespace furoshiki::crypto {
 namespace {
@@ -94,6 +97,86 @@ TEST(AeadTest, AnyChangeFailsAuthenticationAndYieldsNothing) {
   EXPECT_EQ(aead_open(*ctx, SecretKey::random(*ctx), nonce, aad, sealed, out), make_error_code(CryptoErrc::kIntegrity));
   const std::vector<std::uint8_t> short_input(kTagBytes - 1);
   EXPECT_EQ(aead_open(*ctx, key, nonce, aad, short_input, out), make_error_code(CryptoErrc::kIntegrity));
+}
+
+TEST(AeadTest, KnownAnswersThroughOneKeyedContext) {
+  const auto ctx = test_support::test_crypto_context();
+  // Cases 15 and 16 share key and IV; sealing both (and case 15 again) through one context shows
+  // that setting the nonce resets all GCM state left by the previous message.
+  const auto key_bytes = unhex(kVectors[2].key);
+  const SecretKey key(std::span<const std::uint8_t, kKeyBytes>(key_bytes.data(), kKeyBytes));
+  AeadSealer sealer(*ctx, key);
+  AeadOpener opener(*ctx, key);
+  ASSERT_TRUE(sealer.valid());
+  ASSERT_TRUE(opener.valid());
+  for (const auto* v : {&kVectors[2], &kVectors[3], &kVectors[2]}) {
+    const auto iv = unhex(v->iv);
+    const std::span<const std::uint8_t, kNonceBytes> nonce(iv.data(), kNonceBytes);
+    const auto plain = unhex(v->plaintext);
+    auto expected = unhex(v->ciphertext);
+    const auto tag = unhex(v->tag);
+    expected.insert(expected.end(), tag.begin(), tag.end());
+    std::vector<std::uint8_t> sealed(plain.size() + kTagBytes);
+    ASSERT_FALSE(sealer.seal(nonce, unhex(v->aad), plain, sealed)) << v->name;
+    EXPECT_EQ(sealed, expected) << v->name;
+    std::vector<std::uint8_t> opened(plain.size());
+    ASSERT_FALSE(opener.open(nonce, unhex(v->aad), expected, opened)) << v->name;
+    EXPECT_EQ(opened, plain) << v->name;
+  }
+}
+
+TEST(AeadTest, KeyedContextsMatchOneShotCallsAndSurviveFailures) {
+  const auto ctx = test_support::test_crypto_context();
+  const SecretKey key = SecretKey::random(*ctx);
+  AeadSealer sealer(*ctx, key);
+  AeadOpener opener(*ctx, key);
+  std::array<std::uint8_t, kNonceBytes> nonce{9, 8, 7};
+  const std::vector<std::uint8_t> aad(41, 0x5a);
+  for (std::size_t size :
+       {std::size_t{0}, std::size_t{1}, std::size_t{15}, std::size_t{16}, std::size_t{4097}, std::size_t{65536}}) {
+    ++nonce[11];
+    std::vector<std::uint8_t> plain(size);
+    ctx->random_bytes(plain);
+    std::vector<std::uint8_t> one_shot;
+    ASSERT_FALSE(aead_seal(*ctx, key, nonce, aad, plain, one_shot));
+    std::vector<std::uint8_t> sealed(size + kTagBytes);
+    ASSERT_FALSE(sealer.seal(nonce, aad, plain, sealed)) << size;
+    EXPECT_EQ(sealed, one_shot) << size;
+
+    // A failed open wipes its output and leaves the context good for the next message.
+    auto bad = sealed;
+    bad[size / 2] ^= 0x01;
+    std::vector<std::uint8_t> out(size, 0xee);
+    EXPECT_EQ(opener.open(nonce, aad, bad, out), make_error_code(CryptoErrc::kIntegrity)) << size;
+    EXPECT_EQ(std::count(out.begin(), out.end(), 0), static_cast<std::ptrdiff_t>(size)) << size;
+    ASSERT_FALSE(opener.open(nonce, aad, sealed, out)) << size;
+    EXPECT_EQ(out, plain) << size;
+  }
+}
+
+TEST(AeadTest, KeyedContextsRejectMisuse) {
+  const auto ctx = test_support::test_crypto_context();
+  const SecretKey key = SecretKey::random(*ctx);
+  const std::array<std::uint8_t, kNonceBytes> nonce{};
+  const std::vector<std::uint8_t> plain(10);
+  std::vector<std::uint8_t> out(plain.size() + kTagBytes);
+  AeadSealer unkeyed;
+  EXPECT_FALSE(unkeyed.valid());
+  EXPECT_EQ(unkeyed.seal(nonce, {}, plain, out), make_error_code(CryptoErrc::kInternal));
+  AeadOpener unkeyed_opener;
+  std::vector<std::uint8_t> opened(plain.size());
+  EXPECT_EQ(unkeyed_opener.open(nonce, {}, out, opened), make_error_code(CryptoErrc::kInternal));
+
+  AeadSealer sealer(*ctx, key);
+  std::vector<std::uint8_t> too_short(plain.size() + kTagBytes - 1);
+  EXPECT_EQ(sealer.seal(nonce, {}, plain, too_short), make_error_code(CryptoErrc::kInternal));
+  ASSERT_FALSE(sealer.seal(nonce, {}, plain, out));
+  AeadOpener opener(*ctx, key);
+  std::vector<std::uint8_t> wrong_size(plain.size() + 1);
+  EXPECT_EQ(opener.open(nonce, {}, out, wrong_size), make_error_code(CryptoErrc::kIntegrity));
+  const std::vector<std::uint8_t> short_input(kTagBytes - 1);
+  std::vector<std::uint8_t> nothing;
+  EXPECT_EQ(opener.open(nonce, {}, short_input, nothing), make_error_code(CryptoErrc::kIntegrity));
 }
 
 TEST(AeadTest, Sha256MatchesFips180Examples) {

@@ -1,11 +1,16 @@
 // The encrypted object format: round trips, random-access reads, and every tamper case of
-// docs/format.md reported as an integrity error, never as wrong plaintext.
+// docs/format.md reported as an integrity error, never as wrong plaintext — each both through the
+// zero-copy paths (VectorSink lending its memory, SpanSource giving views) and through sinks and
+// sources that only write() and read_at(). Whatever the path and however plaintext is appended,
+// the sealed bytes are exactly those docs/format.md defines (checked against a chunk-by-chunk
+// reference built with aead_seal).
 #include "crypto/object_format.hpp"
 
 #include "test_support/crypto_context.hpp"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 
 namespace furoshiki::crypto {
@@ -28,7 +33,60 @@ std::string new_id(const CryptoContext& ctx) {
   return hex16_encode(raw);
 }
 
-class ObjectFormatTest : public ::testing::Test {
+void put64(std::uint8_t* p, std::uint64_t v) {
+  for (int i = 0; i < 8; ++i) p[i] = static_cast<std::uint8_t>(v >> (56 - 8 * i));
+}
+
+// Only write(): the sealer must seal into its own buffer (as with a file sink).
+class WriteOnlySink final : public ObjectSink {
+ public:
+  explicit WriteOnlySink(ObjectSink& inner) : inner_(inner) {}
+  boost::system::error_code write(std::span<const std::uint8_t> bytes) override { return inner_.write(bytes); }
+
+ private:
+  ObjectSink& inner_;
+};
+
+// Only read_at(): the opener must copy every sealed chunk (as from a file source).
+class ReadOnlySource final : public ObjectSource {
+ public:
+  explicit ReadOnlySource(std::span<const std::uint8_t> bytes) : inner_(bytes) {}
+  std::uint64_t size() const override { return inner_.size(); }
+  boost::system::error_code read_at(std::uint64_t offset, std::span<std::uint8_t> out) override {
+    return inner_.read_at(offset, out);
+  }
+
+ private:
+  SpanSource inner_;
+};
+
+// Lends memory for every other reservation only, and can be told to fail commits or writes:
+// the sealer must handle a sink that lends sometimes, and pass a sink's errors on.
+class FickleSink final : public ObjectSink {
+ public:
+  boost::system::error_code write(std::span<const std::uint8_t> bytes) override {
+    ++writes;
+    if (fail_writes) return CryptoErrc::kIo;
+    return inner.write(bytes);
+  }
+  std::span<std::uint8_t> reserve(std::size_t n) override {
+    if (++reservations % 2 == 0) return {};
+    return inner.reserve(n);
+  }
+  boost::system::error_code commit(std::size_t n) override {
+    ++commits;
+    if (fail_commits) return CryptoErrc::kIo;
+    return inner.commit(n);
+  }
+
+  VectorSink inner;
+  int reservations = 0, commits = 0, writes = 0;
+  bool fail_commits = false, fail_writes = false;
+};
+
+// Param: true = the zero-copy paths (VectorSink lends, SpanSource gives views), false = a sink
+// that only writes and a source that only reads.
+class ObjectFormatTest : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
     ctx_ = test_support::test_crypto_context();
@@ -42,7 +100,9 @@ class ObjectFormatTest : public ::testing::Test {
   std::vector<std::uint8_t> seal(std::span<const std::uint8_t> plain, const std::string& object_id,
                                  std::uint32_t chunk = kChunk, std::size_t piece = 1000) {
     VectorSink sink;
-    ObjectSealer sealer(ctx_, key_a_, ref_a_, object_id, sink, chunk);
+    WriteOnlySink write_only(sink);
+    ObjectSealer sealer(ctx_, key_a_, ref_a_, object_id, zero_copy() ? static_cast<ObjectSink&>(sink) : write_only,
+                        chunk);
     EXPECT_FALSE(sealer.status());
     for (std::size_t i = 0; i < plain.size(); i += piece) {
       EXPECT_FALSE(sealer.append(plain.subspan(i, std::min(piece, plain.size() - i))));
@@ -51,6 +111,37 @@ class ObjectFormatTest : public ::testing::Test {
     EXPECT_EQ(sealer.plaintext_bytes(), plain.size());
     EXPECT_EQ(sealer.sealed_bytes(), sink.bytes.size());
     return std::move(sink.bytes);
+  }
+
+  bool zero_copy() const { return GetParam(); }
+
+  // The object docs/format.md defines for `plain` under the header `sealed` starts with (data
+  // key, nonce prefix): every chunk sealed on its own with aead_seal, independently of how the
+  // sealer buffers, lends or seals from the caller's span.
+  std::vector<std::uint8_t> reference_object(std::span<const std::uint8_t> sealed, std::span<const std::uint8_t> plain,
+                                             const std::string& object_id) {
+    ObjectHeader header;
+    EXPECT_FALSE(parse_object_header(sealed, header));
+    SecretKey data_key;
+    EXPECT_FALSE(unwrap_data_key(*ctx_, key_a_, kOrgA, object_id, header.wrapped_data_key, data_key));
+    const auto digest = sha256(*ctx_, sealed.first(kObjectHeaderBytes));
+    std::vector<std::uint8_t> out(sealed.begin(), sealed.begin() + kObjectHeaderBytes);
+    const std::size_t chunk = header.chunk_bytes;
+    const std::size_t chunks = plain.empty() ? 1 : (plain.size() + chunk - 1) / chunk;
+    for (std::size_t i = 0; i < chunks; ++i) {
+      std::array<std::uint8_t, kNonceBytes> nonce{};
+      std::copy(header.nonce_prefix.begin(), header.nonce_prefix.end(), nonce.begin());
+      put64(nonce.data() + 4, i);
+      std::array<std::uint8_t, 41> aad{};
+      std::copy(digest.begin(), digest.end(), aad.begin());
+      put64(aad.data() + 32, i);
+      aad[40] = i + 1 == chunks ? 1 : 0;
+      const auto piece = plain.subspan(i * chunk, std::min(chunk, plain.size() - i * chunk));
+      std::vector<std::uint8_t> sealed_chunk;
+      EXPECT_FALSE(aead_seal(*ctx_, data_key, nonce, aad, piece, sealed_chunk));
+      out.insert(out.end(), sealed_chunk.begin(), sealed_chunk.end());
+    }
+    return out;
   }
 
   TenantKeyLookup lookup_for(const std::string& org) {
@@ -65,7 +156,11 @@ class ObjectFormatTest : public ::testing::Test {
 
   boost::system::error_code open(std::span<const std::uint8_t> sealed, const std::string& object_id,
                                  std::unique_ptr<ObjectOpener>& out, const std::string& org = kOrgA) {
-    source_ = std::make_unique<SpanSource>(sealed);
+    if (zero_copy()) {
+      source_ = std::make_unique<SpanSource>(sealed);
+    } else {
+      source_ = std::make_unique<ReadOnlySource>(sealed);
+    }
     return ObjectOpener::open(ctx_, *source_, org, object_id, lookup_for(org), out);
   }
 
@@ -88,10 +183,15 @@ class ObjectFormatTest : public ::testing::Test {
   SecretKey key_a_, key_b_;
   TenantKeyRef ref_a_, ref_b_;
   bool destroyed_ = false;
-  std::unique_ptr<SpanSource> source_;
+  std::unique_ptr<ObjectSource> source_;
 };
 
-TEST_F(ObjectFormatTest, RoundTripsEverySizeAroundChunkBoundaries) {
+INSTANTIATE_TEST_SUITE_P(Paths, ObjectFormatTest, ::testing::Values(true, false),
+                         [](const ::testing::TestParamInfo<bool>& param) {
+                           return param.param ? std::string("ZeroCopy") : std::string("Copying");
+                         });
+
+TEST_P(ObjectFormatTest, RoundTripsEverySizeAroundChunkBoundaries) {
   for (std::size_t size : {std::size_t{0}, std::size_t{1}, std::size_t{kChunk - 1}, std::size_t{kChunk},
                            std::size_t{kChunk + 1}, std::size_t{3 * kChunk}, std::size_t{3 * kChunk + 7}}) {
     const auto plain = pattern(size, static_cast<std::uint32_t>(size));
@@ -105,7 +205,7 @@ TEST_F(ObjectFormatTest, RoundTripsEverySizeAroundChunkBoundaries) {
   }
 }
 
-TEST_F(ObjectFormatTest, SeveralMegabytesWithTheDefaultChunkSize) {
+TEST_P(ObjectFormatTest, SeveralMegabytesWithTheDefaultChunkSize) {
   const auto plain = pattern(5 * 1024 * 1024 + 123);
   const auto id = new_id(*ctx_);
   const auto sealed = seal(plain, id, kDefaultChunkBytes, 100000);
@@ -114,7 +214,7 @@ TEST_F(ObjectFormatTest, SeveralMegabytesWithTheDefaultChunkSize) {
   EXPECT_EQ(back, plain);
 }
 
-TEST_F(ObjectFormatTest, RandomRangesMatchThePlaintext) {
+TEST_P(ObjectFormatTest, RandomRangesMatchThePlaintext) {
   std::mt19937 rng(42);
   for (std::size_t size : {std::size_t{0}, std::size_t{1}, std::size_t{kChunk - 1}, std::size_t{kChunk},
                            std::size_t{kChunk + 1}, std::size_t{5 * 1024 * 1024 + 3}}) {
@@ -137,13 +237,13 @@ TEST_F(ObjectFormatTest, RandomRangesMatchThePlaintext) {
   }
 }
 
-TEST_F(ObjectFormatTest, SameInputSealsDifferentlyEachTime) {
+TEST_P(ObjectFormatTest, SameInputSealsDifferentlyEachTime) {
   const auto plain = pattern(100);
   const auto id = new_id(*ctx_);
   EXPECT_NE(seal(plain, id), seal(plain, id));  // fresh data key and nonce prefix per object
 }
 
-TEST_F(ObjectFormatTest, FlippedBitInEveryHeaderByteIsDetected) {
+TEST_P(ObjectFormatTest, FlippedBitInEveryHeaderByteIsDetected) {
   const auto id = new_id(*ctx_);
   const auto sealed = seal(pattern(3 * kChunk), id);
   for (std::size_t i = 0; i < kObjectHeaderBytes; ++i) {
@@ -153,7 +253,7 @@ TEST_F(ObjectFormatTest, FlippedBitInEveryHeaderByteIsDetected) {
   }
 }
 
-TEST_F(ObjectFormatTest, FlippedBitInTheBodyIsDetected) {
+TEST_P(ObjectFormatTest, FlippedBitInTheBodyIsDetected) {
   const auto id = new_id(*ctx_);
   const auto sealed = seal(pattern(3 * kChunk + 100), id);
   const std::size_t stride = kChunk + kTagBytes;
@@ -168,7 +268,7 @@ TEST_F(ObjectFormatTest, FlippedBitInTheBodyIsDetected) {
   }
 }
 
-TEST_F(ObjectFormatTest, TruncationAtEveryChunkBoundaryIsDetected) {
+TEST_P(ObjectFormatTest, TruncationAtEveryChunkBoundaryIsDetected) {
   const auto id = new_id(*ctx_);
   const auto sealed = seal(pattern(3 * kChunk + 100), id);
   const std::size_t stride = kChunk + kTagBytes;
@@ -179,7 +279,7 @@ TEST_F(ObjectFormatTest, TruncationAtEveryChunkBoundaryIsDetected) {
   }
 }
 
-TEST_F(ObjectFormatTest, TruncationInsideChunksIsDetected) {
+TEST_P(ObjectFormatTest, TruncationInsideChunksIsDetected) {
   const auto id = new_id(*ctx_);
   const auto sealed = seal(pattern(2 * kChunk + 50), id);
   for (std::size_t remove : {std::size_t{1}, std::size_t{15}, std::size_t{16}, std::size_t{66}, std::size_t{67},
@@ -189,7 +289,7 @@ TEST_F(ObjectFormatTest, TruncationInsideChunksIsDetected) {
   }
 }
 
-TEST_F(ObjectFormatTest, AppendedDataIsDetected) {
+TEST_P(ObjectFormatTest, AppendedDataIsDetected) {
   const auto id = new_id(*ctx_);
   const auto sealed = seal(pattern(2 * kChunk), id);  // ends with a full last chunk
   for (std::size_t extra : {std::size_t{1}, std::size_t{16}, std::size_t{17}, std::size_t{kChunk + kTagBytes}}) {
@@ -200,7 +300,7 @@ TEST_F(ObjectFormatTest, AppendedDataIsDetected) {
   }
 }
 
-TEST_F(ObjectFormatTest, ReorderedChunksAreDetected) {
+TEST_P(ObjectFormatTest, ReorderedChunksAreDetected) {
   const auto id = new_id(*ctx_);
   const auto sealed = seal(pattern(3 * kChunk + 10), id);
   const std::size_t stride = kChunk + kTagBytes;
@@ -210,7 +310,7 @@ TEST_F(ObjectFormatTest, ReorderedChunksAreDetected) {
   expect_integrity_error(swapped, id, "chunks 0 and 1 swapped");
 }
 
-TEST_F(ObjectFormatTest, DuplicatedChunkIsDetected) {
+TEST_P(ObjectFormatTest, DuplicatedChunkIsDetected) {
   const auto id = new_id(*ctx_);
   const auto sealed = seal(pattern(3 * kChunk + 10), id);
   const std::size_t stride = kChunk + kTagBytes;
@@ -223,7 +323,7 @@ TEST_F(ObjectFormatTest, DuplicatedChunkIsDetected) {
   expect_integrity_error(inserted, id, "chunk 1 inserted twice");
 }
 
-TEST_F(ObjectFormatTest, ChunkSplicedFromAnotherObjectIsDetected) {
+TEST_P(ObjectFormatTest, ChunkSplicedFromAnotherObjectIsDetected) {
   const auto id1 = new_id(*ctx_);
   const auto id2 = new_id(*ctx_);
   const auto one = seal(pattern(3 * kChunk, 1), id1);
@@ -234,7 +334,7 @@ TEST_F(ObjectFormatTest, ChunkSplicedFromAnotherObjectIsDetected) {
   expect_integrity_error(spliced, id1, "chunk 1 from another object");
 }
 
-TEST_F(ObjectFormatTest, HeaderSplicedFromAnotherObjectIsDetected) {
+TEST_P(ObjectFormatTest, HeaderSplicedFromAnotherObjectIsDetected) {
   const auto id1 = new_id(*ctx_);
   const auto id2 = new_id(*ctx_);
   const auto one = seal(pattern(3 * kChunk, 1), id1);
@@ -245,7 +345,7 @@ TEST_F(ObjectFormatTest, HeaderSplicedFromAnotherObjectIsDetected) {
   expect_integrity_error(spliced, id2, "header of another object, opened as the second");
 }
 
-TEST_F(ObjectFormatTest, ObjectMovedToAnotherTenantIsUnreadable) {
+TEST_P(ObjectFormatTest, ObjectMovedToAnotherTenantIsUnreadable) {
   const auto id = new_id(*ctx_);
   const auto sealed = seal(pattern(kChunk + 5), id);
   std::vector<std::uint8_t> plain;
@@ -259,13 +359,13 @@ TEST_F(ObjectFormatTest, ObjectMovedToAnotherTenantIsUnreadable) {
   EXPECT_EQ(opener, nullptr);
 }
 
-TEST_F(ObjectFormatTest, ObjectOpenedUnderAnotherIdIsDetected) {
+TEST_P(ObjectFormatTest, ObjectOpenedUnderAnotherIdIsDetected) {
   const auto id = new_id(*ctx_);
   const auto sealed = seal(pattern(10), id);
   expect_integrity_error(sealed, new_id(*ctx_), "renamed object");
 }
 
-TEST_F(ObjectFormatTest, DestroyedTenantKeyMakesObjectsUnreadable) {
+TEST_P(ObjectFormatTest, DestroyedTenantKeyMakesObjectsUnreadable) {
   const auto id = new_id(*ctx_);
   const auto sealed = seal(pattern(10), id);
   destroyed_ = true;
@@ -273,7 +373,7 @@ TEST_F(ObjectFormatTest, DestroyedTenantKeyMakesObjectsUnreadable) {
   EXPECT_EQ(read_all(sealed, id, plain), make_error_code(CryptoErrc::kKeyDestroyed));
 }
 
-TEST_F(ObjectFormatTest, TamperedMiddleChunkFailsOnlyReadsThatTouchIt) {
+TEST_P(ObjectFormatTest, TamperedMiddleChunkFailsOnlyReadsThatTouchIt) {
   const auto id = new_id(*ctx_);
   const auto plain = pattern(3 * kChunk);
   auto sealed = seal(plain, id);
@@ -287,7 +387,7 @@ TEST_F(ObjectFormatTest, TamperedMiddleChunkFailsOnlyReadsThatTouchIt) {
   EXPECT_EQ(std::count(across.begin(), across.begin() + 10, 0), 10);  // nothing usable left behind
 }
 
-TEST_F(ObjectFormatTest, HeaderParserRejectsGarbageWithoutReadingPastIt) {
+TEST_P(ObjectFormatTest, HeaderParserRejectsGarbageWithoutReadingPastIt) {
   ObjectHeader h;
   EXPECT_TRUE(parse_object_header({}, h));
   const auto junk = pattern(kObjectHeaderBytes);
@@ -301,12 +401,182 @@ TEST_F(ObjectFormatTest, HeaderParserRejectsGarbageWithoutReadingPastIt) {
   EXPECT_TRUE(parse_object_header(bytes, h));
 }
 
-TEST_F(ObjectFormatTest, SealerRejectsMalformedIds) {
+TEST_P(ObjectFormatTest, SealerRejectsMalformedIds) {
   VectorSink sink;
   EXPECT_THROW(ObjectSealer(ctx_, key_a_, ref_a_, "not-hex", sink), std::invalid_argument);
   TenantKeyRef bad = ref_a_;
   bad.key_id = "ABCDEF";
   EXPECT_THROW(ObjectSealer(ctx_, key_a_, bad, new_id(*ctx_), sink), std::invalid_argument);
+}
+
+TEST_P(ObjectFormatTest, SealedBytesFollowTheSpecificationForEveryAppendPattern) {
+  // Appends smaller than, equal to and larger than a chunk, unaligned ones, and one append of
+  // everything: partial buffers, full chunks sealed straight from the caller's span (followed
+  // by more bytes), and full last chunks.
+  for (std::size_t size : {std::size_t{0}, std::size_t{1}, std::size_t{kChunk}, std::size_t{kChunk + 1},
+                           std::size_t{3 * kChunk}, std::size_t{3 * kChunk + 7}, std::size_t{10 * kChunk + 4095}}) {
+    const auto plain = pattern(size, static_cast<std::uint32_t>(size) + 3);
+    for (std::size_t piece : {std::size_t{1000}, std::size_t{kChunk - 1}, std::size_t{kChunk}, std::size_t{kChunk + 1},
+                              std::size_t{2 * kChunk}, std::size_t{3 * kChunk + 5}, std::max<std::size_t>(size, 1)}) {
+      const auto id = new_id(*ctx_);
+      const auto sealed = seal(plain, id, kChunk, piece);
+      EXPECT_EQ(sealed, reference_object(sealed, plain, id)) << "size " << size << " piece " << piece;
+      std::vector<std::uint8_t> back;
+      ASSERT_FALSE(read_all(sealed, id, back)) << "size " << size << " piece " << piece;
+      EXPECT_EQ(back, plain) << "size " << size << " piece " << piece;
+    }
+  }
+}
+
+TEST_P(ObjectFormatTest, MixedAppendSizesFollowTheSpecification) {
+  const auto plain = pattern(9 * kChunk + 333, 5);
+  const auto id = new_id(*ctx_);
+  VectorSink sink;
+  WriteOnlySink write_only(sink);
+  ObjectSealer sealer(ctx_, key_a_, ref_a_, id, zero_copy() ? static_cast<ObjectSink&>(sink) : write_only, kChunk);
+  std::span<const std::uint8_t> rest(plain);
+  // A partial buffer, then a large append that first completes it and then seals whole chunks
+  // directly, then small and exact-chunk appends again.
+  for (std::size_t piece : {std::size_t{100}, std::size_t{4 * kChunk + 50}, std::size_t{kChunk}, std::size_t{7},
+                            std::size_t{2 * kChunk + 1}, std::size_t{kChunk - 57}}) {
+    ASSERT_FALSE(sealer.append(rest.first(piece)));
+    rest = rest.subspan(piece);
+  }
+  ASSERT_FALSE(sealer.append(rest));
+  ASSERT_FALSE(sealer.finish());
+  EXPECT_EQ(sealer.plaintext_bytes(), plain.size());
+  EXPECT_EQ(sealer.sealed_bytes(), sink.bytes.size());
+  EXPECT_EQ(sink.bytes, reference_object(sink.bytes, plain, id));
+}
+
+TEST_P(ObjectFormatTest, SealerKeepsNoReferenceToTheCallersBuffer) {
+  // The caller reuses its buffer (a network buffer) as soon as append() returns: whatever was
+  // not sealed yet must have been copied.
+  const auto plain = pattern(5 * kChunk + 99, 11);
+  const auto id = new_id(*ctx_);
+  VectorSink sink;
+  WriteOnlySink write_only(sink);
+  ObjectSealer sealer(ctx_, key_a_, ref_a_, id, zero_copy() ? static_cast<ObjectSink&>(sink) : write_only, kChunk);
+  for (std::size_t offset = 0; offset < plain.size(); offset += 2 * kChunk + 10) {
+    const std::size_t n = std::min<std::size_t>(2 * kChunk + 10, plain.size() - offset);
+    std::vector<std::uint8_t> buffer(plain.begin() + static_cast<std::ptrdiff_t>(offset),
+                                     plain.begin() + static_cast<std::ptrdiff_t>(offset + n));
+    ASSERT_FALSE(sealer.append(buffer));
+    std::fill(buffer.begin(), buffer.end(), 0xcc);
+  }
+  ASSERT_FALSE(sealer.finish());
+  EXPECT_EQ(sink.bytes, reference_object(sink.bytes, plain, id));
+}
+
+TEST_P(ObjectFormatTest, ReadsAreTheSameThroughViewsAndCopies) {
+  const auto plain = pattern(4 * kChunk + 1234, 8);
+  const auto id = new_id(*ctx_);
+  const auto sealed = seal(plain, id);
+  std::unique_ptr<ObjectOpener> viewing;
+  SpanSource span_source(sealed);
+  ASSERT_FALSE(ObjectOpener::open(ctx_, span_source, kOrgA, id, lookup_for(kOrgA), viewing));
+  std::unique_ptr<ObjectOpener> copying;
+  ReadOnlySource read_only(sealed);
+  ASSERT_FALSE(ObjectOpener::open(ctx_, read_only, kOrgA, id, lookup_for(kOrgA), copying));
+  std::mt19937 rng(3);
+  for (int i = 0; i < 100; ++i) {
+    const std::size_t offset = rng() % (plain.size() + 1);
+    const std::size_t length = rng() % (plain.size() - offset + 1);
+    std::vector<std::uint8_t> a(length), b(length);
+    ASSERT_FALSE(viewing->read(offset, a));
+    ASSERT_FALSE(copying->read(offset, b));
+    EXPECT_EQ(a, b);
+    EXPECT_TRUE(std::equal(a.begin(), a.end(), plain.begin() + static_cast<std::ptrdiff_t>(offset)));
+  }
+}
+
+TEST(ObjectFormatSinkTest, SealerHandlesSinksThatLendSometimes) {
+  const auto ctx = test_support::test_crypto_context();
+  const SecretKey key = SecretKey::random(*ctx);
+  const TenantKeyRef ref{kOrgA, new_id(*ctx), 1};
+  const auto id = new_id(*ctx);
+  const auto plain = pattern(6 * kChunk + 10, 4);
+  FickleSink sink;
+  ObjectSealer sealer(ctx, key, ref, id, sink, kChunk);
+  ASSERT_FALSE(sealer.append(plain));
+  ASSERT_FALSE(sealer.finish());
+  EXPECT_EQ(sealer.sealed_bytes(), sink.inner.bytes.size());
+  EXPECT_GT(sink.commits, 0);
+  EXPECT_GT(sink.writes, 1);  // the header, and the chunks it did not lend memory for
+  SpanSource source(sink.inner.bytes);
+  std::unique_ptr<ObjectOpener> opener;
+  const TenantKeyLookup lookup = [&](const std::string&, std::uint32_t, SecretKey& out) -> boost::system::error_code {
+    out = key;
+    return {};
+  };
+  ASSERT_FALSE(ObjectOpener::open(ctx, source, kOrgA, id, lookup, opener));
+  std::vector<std::uint8_t> back(opener->size());
+  ASSERT_FALSE(opener->read(0, back));
+  EXPECT_EQ(back, plain);
+}
+
+TEST(ObjectFormatSinkTest, SinkErrorsStopTheSealer) {
+  const auto ctx = test_support::test_crypto_context();
+  const SecretKey key = SecretKey::random(*ctx);
+  const TenantKeyRef ref{kOrgA, new_id(*ctx), 1};
+  const auto plain = pattern(3 * kChunk, 6);
+  for (bool commits : {true, false}) {
+    FickleSink sink;
+    ObjectSealer sealer(ctx, key, ref, new_id(*ctx), sink, kChunk);
+    ASSERT_FALSE(sealer.status());
+    (commits ? sink.fail_commits : sink.fail_writes) = true;
+    // The first chunk is lent (a commit), the second written: either fails within two chunks.
+    const auto ec = sealer.append(plain);
+    EXPECT_EQ(ec, make_error_code(CryptoErrc::kIo)) << commits;
+    EXPECT_EQ(sealer.append(std::span(plain).first(1)), ec) << commits;  // sticky
+    EXPECT_EQ(sealer.finish(), ec) << commits;
+  }
+}
+
+TEST(ObjectFormatSinkTest, VectorSinkLendsAndCommits) {
+  VectorSink sink;
+  const std::vector<std::uint8_t> head = {1, 2, 3};
+  ASSERT_FALSE(sink.write(head));
+  auto lent = sink.reserve(5);
+  ASSERT_EQ(lent.size(), 5u);
+  std::fill(lent.begin(), lent.end(), 9);
+  ASSERT_FALSE(sink.commit(4));  // fewer than reserved: the rest is dropped
+  EXPECT_EQ(sink.bytes, (std::vector<std::uint8_t>{1, 2, 3, 9, 9, 9, 9}));
+  EXPECT_EQ(sink.commit(1), make_error_code(CryptoErrc::kInternal));  // nothing reserved
+  lent = sink.reserve(2);
+  ASSERT_EQ(lent.size(), 2u);
+  EXPECT_EQ(sink.commit(3), make_error_code(CryptoErrc::kInternal));  // more than reserved
+  // An abandoned reservation is not part of the object: write() and reserve() replace it.
+  ASSERT_FALSE(sink.write(head));
+  EXPECT_EQ(sink.bytes, (std::vector<std::uint8_t>{1, 2, 3, 9, 9, 9, 9, 1, 2, 3}));
+  (void)sink.reserve(100);
+  lent = sink.reserve(1);
+  ASSERT_EQ(lent.size(), 1u);
+  lent[0] = 7;
+  ASSERT_FALSE(sink.commit(1));
+  EXPECT_EQ(sink.bytes, (std::vector<std::uint8_t>{1, 2, 3, 9, 9, 9, 9, 1, 2, 3, 7}));
+}
+
+TEST(ObjectFormatSinkTest, DefaultSinkAndSourceOfferNoZeroCopy) {
+  VectorSink inner;
+  WriteOnlySink sink(inner);
+  EXPECT_TRUE(sink.reserve(10).empty());
+  EXPECT_EQ(sink.commit(10), make_error_code(CryptoErrc::kInternal));
+  const std::vector<std::uint8_t> bytes(10, 1);
+  ReadOnlySource source(bytes);
+  EXPECT_TRUE(source.view(0, 10).empty());
+}
+
+TEST(ObjectFormatSinkTest, SpanSourceViewsOnlyWhatItHolds) {
+  const std::vector<std::uint8_t> bytes = pattern(100);
+  SpanSource source(bytes);
+  const auto v = source.view(10, 20);
+  ASSERT_EQ(v.size(), 20u);
+  EXPECT_EQ(v.data(), bytes.data() + 10);  // in place, no copy
+  EXPECT_EQ(source.view(100, 0).size(), 0u);
+  EXPECT_TRUE(source.view(90, 11).empty());
+  EXPECT_TRUE(source.view(101, 0).empty());
+  EXPECT_TRUE(source.view(UINT64_MAX, 1).empty());
 }
 
 }  // namespace
