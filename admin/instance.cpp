@@ -5,6 +5,7 @@
 #include "crypto/random.hpp"
 #include "db/migrations.hpp"
 #include "db/sqlite_database.hpp"
+#include "scanner/test_signatures.hpp"
 #include "storage/data_directory.hpp"
 
 #include <fcntl.h>
@@ -85,6 +86,14 @@ std::string config_text(const InstanceOptions& options) {
          "data_dir = \"data\"\n\n"
          "[crypto]\n"
          "master_key_file = \"keys/master.key\"\n\n"
+         "[scanner]\n"
+         "# `furoshiki init` installed a TEST signature set (data/signatures/furoshiki-test-only-eicar.ndb):\n"
+         "# it detects only the EICAR test file. Real deployments must let definition updates run.\n" +
+         (options.definition_updates
+              ? std::string("[scanner.updates]\nenabled = true\n\n")
+              : std::string("# Offline development instance: no updates, and the definitions' age is not checked.\n"
+                            "max_definition_age_hours = 0\n\n"
+                            "[scanner.updates]\nenabled = false\n\n")) +
          "[log]\n"
          "level = \"info\"\n";
 }
@@ -99,6 +108,8 @@ bool populate(const InstanceOptions& options, InstanceResult& result, std::strin
     error = "cannot prepare " + (dir / "data").string() + ": " + prep.message();
     return false;
   }
+
+  if (!scanner::install_test_signatures(storage::signature_dir(dir / "data"), error)) return false;
 
   std::vector<std::string> names = {options.hostname};
   if (options.hostname != "localhost") names.push_back("localhost");

@@ -12,6 +12,9 @@ struct InstanceOptions {
   std::filesystem::path dir;
   std::string hostname = "localhost";
   std::uint16_t port = 8443;
+  // Automatic definition updates on (production) or off (offline development machines, where the
+  // definitions' age is then not checked either).
+  bool definition_updates = true;
 };
 
 struct InstanceResult {
@@ -26,6 +29,7 @@ struct InstanceResult {
 //   tls/key.pem         its key, 0600
 //   keys/master.key     256 random bits, hex, 0600
 //   data/objects, data/staging, data/furoshiki.db (latest schema)
+//   data/signatures/furoshiki-test-only-eicar.ndb   the test signature set (EICAR only)
 // Refuses to touch an existing instance (any file already in `dir`).
 InstanceResult create_instance(const InstanceOptions& options);
 

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <charconv>
 #include <fstream>
 #include <limits>
@@ -99,6 +100,23 @@ class Section {
     std::int64_t v = out.count();
     integer(key, v, min, max);
     out = Duration(v);
+  }
+
+  // An array of non-empty strings, each accepted by `valid` (which returns an error or "").
+  template <typename Check>
+  void strings(std::string_view key, std::vector<std::string>& out, Check valid) {
+    const toml::node* node = take(key);
+    if (!node) return;
+    const auto* array = node->as_array();
+    if (!array) return fail(key, node, "must be an array of strings");
+    std::vector<std::string> parsed;
+    for (const auto& element : *array) {
+      const auto* text = element.as_string();
+      if (!text) return fail(key, &element, "must be an array of strings");
+      if (std::string problem = valid(text->get()); !problem.empty()) return fail(key, &element, problem);
+      parsed.push_back(text->get());
+    }
+    out = std::move(parsed);
   }
 
   void boolean(std::string_view key, bool& out) {
@@ -243,6 +261,42 @@ bool valid_public_url(const std::string& text) {
          (url->path().empty() || url->path() == "/") && !url->has_query() && !url->has_fragment();
 }
 
+// Host names for the update mirrors: letters, digits, '-', '.', optionally ":port".
+std::string check_mirror(const std::string& text) {
+  if (text.empty() || text.size() > 253) return "must be a host name, e.g. \"database.clamav.net\"";
+  for (char c : text) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == ':')) {
+      return "must be a host name, e.g. \"database.clamav.net\"";
+    }
+  }
+  return "";
+}
+
+// Custom database URLs: http, https or file, naming one database file (its last path segment).
+std::string check_database_url(const std::string& text) {
+  auto url = boost::urls::parse_absolute_uri(text);
+  if (!url || (url->scheme() != "http" && url->scheme() != "https" && url->scheme() != "file")) {
+    return "must be an http://, https:// or file:// URL";
+  }
+  const std::string path = url->path();
+  const auto slash = path.rfind('/');
+  const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+  if (name.empty() || name.find('.') == std::string::npos || name.front() == '.') {
+    return "must end in a database file name such as \"custom.ndb\"";
+  }
+  return "";
+}
+
+std::string check_database_name(const std::string& text) {
+  if (text.empty() || text.size() > 64) return "must be a database name such as \"daily\"";
+  for (char c : text) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_')) {
+      return "must be a database name such as \"daily\"";
+    }
+  }
+  return "";
+}
+
 }  // namespace
 
 ConfigResult parse_config(std::string_view text, const fs::path& base_dir, std::string_view file_name,
@@ -352,6 +406,45 @@ ConfigResult parse_config(std::string_view text, const fs::path& base_dir, std::
     }
     path_key(s, "fips_module_dir");
     path_key(s, "fips_module_config");
+    s.reject_unknown();
+  }
+  {
+    Section s = top.table("scanner");
+    auto& c = config.scanner;
+    s.integer("threads", c.threads, 0, 256);
+    s.integer("queue_length", c.queue_length, 1, 100000);
+    s.duration("queue_wait_seconds", c.queue_wait, 0, 3600);
+    s.integer("max_file_bytes", c.max_file_bytes, 1, 2147483645);
+    s.integer("max_scan_bytes", c.max_scan_bytes, 1, std::int64_t{1} << 40);
+    s.integer("max_recursion", c.max_recursion, 1, 64);
+    s.integer("max_files", c.max_files, 1, 1000000);
+    s.duration("max_scan_time_seconds", c.max_scan_time, 1, 86400);
+    s.duration("max_definition_age_hours", c.max_definition_age, 0, 24 * 365);
+    s.duration("reload_check_seconds", c.reload_check_interval, 1, 3600);
+    Section u = s.table("updates");
+    auto& up = c.updates;
+    u.boolean("enabled", up.enabled);
+    u.duration("interval_seconds", up.interval, 60, 7 * 86400);
+    u.duration("timeout_seconds", up.timeout, 10, 86400);
+    u.strings("mirrors", up.mirrors, check_mirror);
+    if (const toml::node* node = u.string("private_mirror", up.private_mirror)) {
+      if (!up.private_mirror.empty() && check_mirror(up.private_mirror) != "" &&
+          check_database_url(up.private_mirror + "/x.cvd") != "") {
+        u.fail("private_mirror", node, "must be a host name or an http(s):// URL");
+      }
+    }
+    u.strings("databases", up.databases, check_database_name);
+    u.strings("custom_urls", up.custom_urls, check_database_url);
+    if (const toml::node* node = u.string("proxy", up.proxy)) {
+      auto url = boost::urls::parse_absolute_uri(up.proxy);
+      if (!up.proxy.empty() && (!url || (url->scheme() != "http" && url->scheme() != "https") || url->host().empty())) {
+        u.fail("proxy", node, "must be an http:// or https:// URL, e.g. \"http://proxy.example.com:3128\"");
+      }
+    }
+    if (up.enabled && up.mirrors.empty() && up.private_mirror.empty() && up.custom_urls.empty()) {
+      u.fail("enabled", nullptr, "updates are enabled but no mirror, private_mirror or custom_urls is set");
+    }
+    u.reject_unknown();
     s.reject_unknown();
   }
   {

@@ -67,6 +67,33 @@ struct CryptoConfig {
   std::filesystem::path fips_module_config;  // written by `openssl fipsinstall`
 };
 
+// Automatic definition updates (libfreshclam); see docs/configuration.md [scanner.updates].
+struct ScannerUpdatesConfig {
+  bool enabled = true;
+  std::chrono::seconds interval{3600};
+  std::chrono::seconds timeout{600};  // one whole attempt, after which it is stopped
+  std::vector<std::string> mirrors = {"database.clamav.net"};
+  std::string private_mirror;  // host or URL; when set, official mirrors and DNS are not used
+  std::vector<std::string> databases = {"daily", "main", "bytecode"};
+  std::vector<std::string> custom_urls;  // http://, https:// or file:// URLs of single database files
+  std::string proxy;                     // http://[user:password@]host[:port]
+};
+
+// The scan stage; see docs/configuration.md [scanner]. Signatures live in <data_dir>/signatures.
+struct ScannerConfig {
+  unsigned threads = 0;  // 0: one per core
+  std::size_t queue_length = 64;
+  std::chrono::seconds queue_wait{30};
+  std::uint64_t max_file_bytes = 2147483645;  // libclamav cannot scan a single file above 2 GiB - 3
+  std::uint64_t max_scan_bytes = std::uint64_t{4} << 30;
+  std::uint32_t max_recursion = 17;
+  std::uint32_t max_files = 10000;
+  std::chrono::seconds max_scan_time{600};
+  std::chrono::hours max_definition_age{168};  // 0: not checked
+  std::chrono::seconds reload_check_interval{10};
+  ScannerUpdatesConfig updates;
+};
+
 struct MetricsConfig {
   // File holding the bearer token that /metrics requires; empty: only loopback clients may read.
   std::filesystem::path token_file;
@@ -84,6 +111,7 @@ struct Config {
   DatabaseConfig database;
   StorageConfig storage;
   CryptoConfig crypto;
+  ScannerConfig scanner;
   MetricsConfig metrics;
   LogConfig log;
 };

@@ -23,6 +23,8 @@ class Category final : public boost::system::error_category {
       case Errc::kUnsupportedMediaType: return "unsupported media type";
       case Errc::kTooManyConnections: return "too many connections";
       case Errc::kUnavailable: return "service unavailable";
+      case Errc::kScannerUnavailable: return "scanner unavailable";
+      case Errc::kScannerBusy: return "scanner busy";
       case Errc::kInternal: return "internal error";
     }
     return "unknown error";

@@ -22,6 +22,8 @@ enum class Errc {
   kUnsupportedMediaType,
   kTooManyConnections,  // connection limits reached
   kUnavailable,         // a dependency (database, scanner) is not ready
+  kScannerUnavailable,  // no scan engine, or definitions older than policy allows: nothing is accepted
+  kScannerBusy,         // every scan thread busy and the queue full for longer than the wait allowed
   kInternal,            // a bug or an unexpected failure; details only in the log
 };
 

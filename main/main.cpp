@@ -9,6 +9,10 @@
 #include "crypto/keys.hpp"
 #include "db/migrations.hpp"
 #include "db/sqlite_database.hpp"
+#include "scanner/definition_update.hpp"
+#include "scanner/scan_pool.hpp"
+#include "scanner/scanner.hpp"
+#include "scanner/updater.hpp"
 #include "server/metrics.hpp"
 #include "server/server.hpp"
 #include "storage/data_directory.hpp"
@@ -164,6 +168,77 @@ void raise_file_limit() {
   }
 }
 
+// The scanner in /readyz (ready only with an engine and definitions young enough) and /metrics.
+void add_scanner_reporting(server::Server& server, scanner::Scanner& scanner, scanner::DefinitionUpdater& updater) {
+  server.add_readiness_check("scanner", [&scanner, &updater](std::string& detail) {
+    const auto u = updater.status();
+    const std::string updates =
+        !u.enabled
+            ? "updates disabled"
+            : (u.last_attempt == 0 ? "no update attempt yet"
+                                   : (u.last_error.empty() ? "last update ok" : "last update failed: " + u.last_error));
+    const auto s = scanner.status();
+    if (!s.ready) {
+      detail = s.unavailable_reason + ": " + s.unavailable_detail + "; " + updates;
+      return false;
+    }
+    const auto& d = *s.definitions;
+    const auto now =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    detail = "libclamav " + d.engine_version + ", " + std::to_string(d.signatures) + " signatures in " +
+             std::to_string(d.files.size()) + " files, daily " + std::to_string(d.daily_version) +
+             ", newest definitions " + std::to_string((now - d.newest_build_time) / 3600) + " h old";
+    if (!s.last_reload_error.empty()) detail += "; last reload failed: " + s.last_reload_error;
+    detail += "; " + updates;
+    return true;
+  });
+  auto& metrics = server.metrics();
+  metrics.on_render([&scanner, &updater, &metrics] {
+    const auto s = scanner.status();
+    const auto u = updater.status();
+    metrics.set_gauge("furoshiki_definitions_updates_enabled", "1 when automatic definition updates are on.",
+                      u.enabled ? 1 : 0);
+    metrics.set_gauge("furoshiki_definitions_update_attempts_total", "Definition update attempts.",
+                      static_cast<double>(u.attempts));
+    metrics.set_gauge("furoshiki_definitions_update_failures_total", "Definition update attempts that failed.",
+                      static_cast<double>(u.failures));
+    metrics.set_gauge("furoshiki_definitions_update_last_attempt_time_seconds", "Unix time the last attempt ended.",
+                      static_cast<double>(u.last_attempt));
+    metrics.set_gauge("furoshiki_definitions_update_last_success_time_seconds",
+                      "Unix time of the last successful attempt.", static_cast<double>(u.last_success));
+    metrics.set_gauge("furoshiki_definitions_update_last_ok", "1 when the last attempt succeeded (or none was made).",
+                      u.last_error.empty() ? 1 : 0);
+    metrics.set_gauge("furoshiki_scanner_ready",
+                      "1 when files can be scanned (engine loaded, definitions young enough).", s.ready ? 1 : 0);
+    metrics.set_gauge("furoshiki_scanner_signatures", "Signatures in the engine in use.",
+                      s.definitions ? s.definitions->signatures : 0);
+    metrics.set_gauge("furoshiki_scanner_definitions_build_time_seconds",
+                      "Unix time of the newest definitions in the engine in use.",
+                      s.definitions ? static_cast<double>(s.definitions->newest_build_time) : 0);
+    metrics.set_gauge("furoshiki_scanner_engine_loaded_time_seconds", "Unix time the engine in use was loaded.",
+                      static_cast<double>(s.engine_loaded_at));
+    metrics.set_gauge("furoshiki_scanner_engine_generation", "Engines loaded since start (1 = the first).",
+                      static_cast<double>(s.engine_generation));
+    metrics.set_gauge("furoshiki_scanner_reload_failures_total", "Definition loads that failed (old engine kept).",
+                      static_cast<double>(s.reload_failures));
+    metrics.set_gauge("furoshiki_scanner_scans_in_flight", "Scans running now.",
+                      static_cast<double>(s.scans_in_flight));
+    metrics.set_gauge("furoshiki_scanner_scans_clean_total", "Scans with verdict clean.",
+                      static_cast<double>(s.scans_clean));
+    metrics.set_gauge("furoshiki_scanner_scans_infected_total", "Scans with verdict infected.",
+                      static_cast<double>(s.scans_infected));
+    metrics.set_gauge("furoshiki_scanner_scans_refused_total",
+                      "Scans with verdict refused (limits, encrypted, broken).", static_cast<double>(s.scans_refused));
+    metrics.set_gauge("furoshiki_scanner_scans_error_total", "Scans that ended in an error (fail closed).",
+                      static_cast<double>(s.scans_error));
+    if (s.definitions) {
+      metrics.set_info("furoshiki_scanner_engine_info", "The libclamav engine and definitions in use.",
+                       {{"engine_version", s.definitions->engine_version},
+                        {"daily_version", std::to_string(s.definitions->daily_version)}});
+    }
+  });
+}
+
 int serve(const std::string& config_file) {
   auto config = load_or_report(config_file);
   if (!config) return kExitConfig;
@@ -200,8 +275,31 @@ int serve(const std::string& config_file) {
     ErrorLine() << "furoshiki: cannot prepare the data directory: " << ec.message() << "\n";
     return kExitFailure;
   }
+  // The scan stage. Without definitions the server still starts (so that /readyz can say why and
+  // updates can fetch them) but refuses every file: fail closed.
+  const auto& sc = config->scanner;
+  scanner::Scanner scanner({.signature_dir = storage::signature_dir(config->storage.data_dir),
+                            .tmp_dir = storage::scan_tmp_dir(config->storage.data_dir),
+                            .limits = {.max_file_bytes = sc.max_file_bytes,
+                                       .max_scan_bytes = sc.max_scan_bytes,
+                                       .max_recursion = sc.max_recursion,
+                                       .max_files = sc.max_files,
+                                       .max_scan_time = sc.max_scan_time},
+                            .max_definition_age = sc.max_definition_age,
+                            .clock = {}});
+  if (const std::string error = scanner.start(); !error.empty()) {
+    log::error("scanner_not_ready", {{"reason", error}});
+  }
+  scanner.watch(sc.reload_check_interval);
+  scanner::ScanPool scan_pool(scanner,
+                              {.threads = sc.threads, .queue_length = sc.queue_length, .queue_wait = sc.queue_wait});
+  // Each update attempt runs as `furoshiki definitions update` in a child process (see
+  // scanner/definition_update.hpp for why).
+  scanner::DefinitionUpdater updater(scanner, sc.updates,
+                                     {"/proc/self/exe", "definitions", "update", "--config", config->source.string()});
   try {
     server::Server server(*config, crypto_context->libctx());
+    add_scanner_reporting(server, scanner, updater);
     server.add_readiness_check("database", [db = database.get()](std::string& detail) {
       detail = db->backend();
       return db->ping();
@@ -227,6 +325,7 @@ int serve(const std::string& config_file) {
       return status.ok;
     });
     server.start();
+    updater.start();
     return server.run();
   } catch (const std::exception& e) {
     log::error("startup_failed", {{"reason", e.what()}});
@@ -287,6 +386,9 @@ int run_cli(int argc, char** argv) {
   init_cmd->add_option("--hostname", init_options.hostname, "Host name for the certificate and public URL")
       ->capture_default_str();
   init_cmd->add_option("--port", init_options.port, "HTTPS port")->capture_default_str()->check(CLI::Range(1, 65535));
+  bool no_definition_updates = false;
+  init_cmd->add_flag("--no-definition-updates", no_definition_updates,
+                     "Offline development machine: do not fetch scanner definitions (and do not check their age)");
 
   auto* db_cmd = app.add_subcommand("db", "Database maintenance");
   db_cmd->require_subcommand(1);
@@ -301,6 +403,12 @@ int run_cli(int argc, char** argv) {
   rotate_cmd->add_option("--config", config_file, "Configuration file")->required();
   rotate_cmd->add_option("--new-key", new_key_file, "File with the new master key (64 hex digits, mode 0600)")
       ->required();
+
+  auto* definitions_cmd = app.add_subcommand("definitions", "Scanner definitions");
+  definitions_cmd->require_subcommand(1);
+  auto* definitions_update_cmd = definitions_cmd->add_subcommand(
+      "update", "Fetch definition updates once, as configured in [scanner.updates] (the server runs this itself)");
+  definitions_update_cmd->add_option("--config", config_file, "Configuration file")->required();
 
   auto* version_cmd = app.add_subcommand("version", "Print version information");
 
@@ -327,16 +435,26 @@ int run_cli(int argc, char** argv) {
     return kExitOk;
   }
   if (*init_cmd) {
+    init_options.definition_updates = !no_definition_updates;
     const auto result = admin::create_instance(init_options);
     if (!result.ok) {
       ErrorLine() << "furoshiki: init failed: " << result.error << "\n";
       return kExitFailure;
     }
     std::cout << "created instance in " << init_options.dir.string() << "\n"
-              << "start it with: furoshiki serve --config " << result.config_file.string() << "\n";
+              << "start it with: furoshiki serve --config " << result.config_file.string() << "\n"
+              << "NOTE: the scanner has only a TEST signature set (EICAR); real deployments must let definition\n"
+              << "      updates run ([scanner.updates] in the configuration, docs/configuration.md)\n";
     return kExitOk;
   }
   if (*rotate_cmd) return rotate_master(config_file, new_key_file);
+  if (*definitions_update_cmd) {
+    auto config = load_or_report(config_file);
+    if (!config) return kExitConfig;
+    const auto& data_dir = config->storage.data_dir;
+    return scanner::run_definition_update(config->scanner.updates, storage::signature_dir(data_dir),
+                                          storage::definitions_work_dir(data_dir));
+  }
   if (*migrate_cmd) {
     auto config = load_or_report(config_file);
     if (!config) return kExitConfig;

@@ -28,6 +28,11 @@ HttpError to_http(Errc e) {
       return {http::status::service_unavailable, "too_many_connections", "Too many connections; try again shortly."};
     case Errc::kUnavailable:
       return {http::status::service_unavailable, "service_unavailable", "The service is not ready."};
+    case Errc::kScannerUnavailable:
+      return {http::status::service_unavailable, "scanner_unavailable",
+              "Files cannot be accepted now: the virus scanner is not ready."};
+    case Errc::kScannerBusy:
+      return {http::status::service_unavailable, "scanner_busy", "The virus scanner is busy; try again shortly."};
     case Errc::kInternal: return {http::status::internal_server_error, "internal_error", "An internal error occurred."};
   }
   return {http::status::internal_server_error, "internal_error", "An internal error occurred."};

@@ -84,7 +84,18 @@ void Metrics::set_info(const std::string& name, const std::string& help,
   infos_[name] = {help, text};
 }
 
+void Metrics::on_render(std::function<void()> refresh) {
+  std::lock_guard lock(mutex_);
+  refreshers_.push_back(std::move(refresh));
+}
+
 std::string Metrics::render() const {
+  std::vector<std::function<void()>> refreshers;
+  {
+    std::lock_guard lock(mutex_);
+    refreshers = refreshers_;
+  }
+  for (const auto& refresh : refreshers) refresh();  // outside the lock: they call set_gauge
   std::string out;
   out += "# HELP furoshiki_build_info Version of the running furoshiki.\n";
   out += "# TYPE furoshiki_build_info gauge\n";

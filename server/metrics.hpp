@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -35,6 +36,11 @@ class Metrics {
   void set_info(const std::string& name, const std::string& help,
                 const std::vector<std::pair<std::string, std::string>>& labels);
 
+  // Runs `refresh` at the start of every render(), so that gauges read from another component
+  // (the scanner's status, the definitions' age) are current when scraped. `refresh` calls
+  // set_gauge/set_info; it must not call render().
+  void on_render(std::function<void()> refresh);
+
   std::string render() const;
 
   static const std::vector<double>& duration_buckets();  // seconds
@@ -53,6 +59,7 @@ class Metrics {
   std::map<std::string, std::pair<std::string, double>> gauges_;                      // REQUIRES: mutex_
   std::map<std::string, std::pair<std::string, std::string>> infos_;                  // REQUIRES: mutex_
   std::uint64_t tls_reloads_ok_ = 0, tls_reloads_failed_ = 0;                         // REQUIRES: mutex_
+  std::vector<std::function<void()>> refreshers_;                                     // REQUIRES: mutex_
   std::atomic<std::uint64_t> bytes_received_{0};
   std::atomic<std::uint64_t> bytes_sent_{0};
   std::atomic<std::int64_t> active_connections_{0};

@@ -9,7 +9,7 @@
 
 namespace furoshiki::storage {
 namespace {
-constexpr const char* kSubdirectories[] = {"objects", "staging"};
+constexpr const char* kSubdirectories[] = {"objects", "staging", "signatures", "scan-tmp", "definitions-work"};
 }
 
 boost::system::error_code prepare_data_directory(const std::filesystem::path& root) {

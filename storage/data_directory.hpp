@@ -1,5 +1,7 @@
-// The data directory's layout: objects/ (committed, encrypted objects) and staging/ (uploads in
-// progress), both 0700. Paths below them are built from random ids only (see design.md).
+// The data directory's layout, every directory 0700: objects/ (committed, encrypted objects),
+// staging/ (uploads in progress), signatures/ (the scanner's definition databases), scan-tmp/
+// (libclamav's temporary files, emptied after scans) and definitions-work/ (the definition
+// updater's downloads and state). Paths below them are built from random ids only (see design.md).
 #pragma once
 
 #include <boost/system/error_code.hpp>
@@ -16,7 +18,13 @@ struct DataDirectoryStatus {
   std::uint64_t available_bytes = 0;  // free space for an unprivileged writer
 };
 
-// Creates objects/ and staging/ under root (mode 0700) when missing. root must exist.
+inline std::filesystem::path signature_dir(const std::filesystem::path& root) { return root / "signatures"; }
+inline std::filesystem::path scan_tmp_dir(const std::filesystem::path& root) { return root / "scan-tmp"; }
+inline std::filesystem::path definitions_work_dir(const std::filesystem::path& root) {
+  return root / "definitions-work";
+}
+
+// Creates the directories above under root (mode 0700) when missing. root must exist.
 [[nodiscard]] boost::system::error_code prepare_data_directory(const std::filesystem::path& root);
 
 // Checks the layout exists and is writable, and reports free space (for /readyz and health).

@@ -255,3 +255,97 @@ TEST_F(ConfigFilesTest, UnreadableConfigFileIsAnError) {
 
 }  // namespace
 }  // namespace furoshiki
+
+namespace furoshiki {
+namespace {
+
+ConfigResult parse_scanner(std::string_view text) { return parse_config(text, "/srv/furoshiki", "test.toml", false); }
+
+std::string scanner_errors(const ConfigResult& r) {
+  std::string out;
+  for (const auto& e : r.errors) out += e.to_string() + "\n";
+  return out;
+}
+
+TEST(ScannerConfigTest, DefaultsFailClosedAndUpdateFromOfficialMirrors) {
+  const auto r = parse_scanner("");
+  ASSERT_TRUE(r.config) << scanner_errors(r);
+  const auto& s = r.config->scanner;
+  EXPECT_EQ(s.max_file_bytes, 2147483645u);
+  EXPECT_EQ(s.max_recursion, 17u);
+  EXPECT_EQ(s.max_definition_age, std::chrono::hours(168));
+  EXPECT_TRUE(s.updates.enabled);
+  EXPECT_EQ(s.updates.mirrors, std::vector<std::string>{"database.clamav.net"});
+  EXPECT_EQ(s.updates.databases, (std::vector<std::string>{"daily", "main", "bytecode"}));
+}
+
+TEST(ScannerConfigTest, ReadsEveryScannerKey) {
+  const auto r = parse_scanner(R"(
+[scanner]
+threads = 3
+queue_length = 5
+queue_wait_seconds = 7
+max_file_bytes = 1000
+max_scan_bytes = 2000
+max_recursion = 4
+max_files = 9
+max_scan_time_seconds = 11
+max_definition_age_hours = 0
+reload_check_seconds = 2
+[scanner.updates]
+enabled = true
+interval_seconds = 120
+timeout_seconds = 30
+mirrors = []
+private_mirror = "http://mirror.example.com"
+databases = ["daily"]
+custom_urls = ["https://rules.example.com/a.ndb", "file:///srv/b.hdb"]
+proxy = "http://user:pw@proxy.example.com:3128"
+)");
+  ASSERT_TRUE(r.config) << scanner_errors(r);
+  const auto& s = r.config->scanner;
+  EXPECT_EQ(s.threads, 3u);
+  EXPECT_EQ(s.queue_length, 5u);
+  EXPECT_EQ(s.queue_wait, std::chrono::seconds(7));
+  EXPECT_EQ(s.max_file_bytes, 1000u);
+  EXPECT_EQ(s.max_scan_bytes, 2000u);
+  EXPECT_EQ(s.max_files, 9u);
+  EXPECT_EQ(s.max_scan_time, std::chrono::seconds(11));
+  EXPECT_EQ(s.max_definition_age, std::chrono::hours(0));
+  EXPECT_EQ(s.updates.custom_urls.size(), 2u);
+  EXPECT_EQ(s.updates.private_mirror, "http://mirror.example.com");
+  EXPECT_TRUE(s.updates.mirrors.empty());
+}
+
+TEST(ScannerConfigTest, MaxFileBytesCannotExceedWhatLibclamavScans) {
+  const auto r = parse_scanner("[scanner]\nmax_file_bytes = 3000000000\n");
+  ASSERT_FALSE(r.config);
+  EXPECT_NE(scanner_errors(r).find("scanner.max_file_bytes: must be between 1 and 2147483645"), std::string::npos)
+      << scanner_errors(r);
+}
+
+TEST(ScannerConfigTest, BadUpdateSourcesAreNamed) {
+  const auto r = parse_scanner(R"([scanner.updates]
+custom_urls = ["ftp://x.example.com/a.ndb", "https://x.example.com/"]
+mirrors = ["bad host/name"]
+proxy = "socks5://p:1"
+unknown = 1
+)");
+  ASSERT_FALSE(r.config);
+  const std::string errors = scanner_errors(r);
+  EXPECT_NE(errors.find("scanner.updates.custom_urls: must be an http://, https:// or file:// URL"), std::string::npos)
+      << errors;
+  EXPECT_NE(errors.find("scanner.updates.mirrors: must be a host name"), std::string::npos) << errors;
+  EXPECT_NE(errors.find("scanner.updates.proxy:"), std::string::npos) << errors;
+  EXPECT_NE(errors.find("scanner.updates.unknown: unknown key"), std::string::npos) << errors;
+}
+
+TEST(ScannerConfigTest, EnabledUpdatesNeedASource) {
+  const auto r = parse_scanner("[scanner.updates]\nenabled = true\nmirrors = []\n");
+  ASSERT_FALSE(r.config);
+  EXPECT_NE(scanner_errors(r).find("no mirror, private_mirror or custom_urls"), std::string::npos) << scanner_errors(r);
+  EXPECT_TRUE(parse_scanner("[scanner.updates]\nenabled = false\nmirrors = []\n").config);
+}
+
+}  // namespace
+}  // namespace furoshiki
