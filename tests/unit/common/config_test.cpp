@@ -259,17 +259,9 @@ TEST_F(ConfigFilesTest, UnreadableConfigFileIsAnError) {
 namespace furoshiki {
 namespace {
 
-ConfigResult parse_scanner(std::string_view text) { return parse_config(text, "/srv/furoshiki", "test.toml", false); }
-
-std::string scanner_errors(const ConfigResult& r) {
-  std::string out;
-  for (const auto& e : r.errors) out += e.to_string() + "\n";
-  return out;
-}
-
 TEST(ScannerConfigTest, DefaultsFailClosedAndUpdateFromOfficialMirrors) {
-  const auto r = parse_scanner("");
-  ASSERT_TRUE(r.config) << scanner_errors(r);
+  const auto r = parse("");
+  ASSERT_TRUE(r.config) << all_errors(r);
   const auto& s = r.config->scanner;
   EXPECT_EQ(s.max_file_bytes, 2147483645u);
   EXPECT_EQ(s.max_recursion, 17u);
@@ -280,7 +272,7 @@ TEST(ScannerConfigTest, DefaultsFailClosedAndUpdateFromOfficialMirrors) {
 }
 
 TEST(ScannerConfigTest, ReadsEveryScannerKey) {
-  const auto r = parse_scanner(R"(
+  const auto r = parse(R"(
 [scanner]
 threads = 3
 queue_length = 5
@@ -302,7 +294,7 @@ databases = ["daily"]
 custom_urls = ["https://rules.example.com/a.ndb", "file:///srv/b.hdb"]
 proxy = "http://user:pw@proxy.example.com:3128"
 )");
-  ASSERT_TRUE(r.config) << scanner_errors(r);
+  ASSERT_TRUE(r.config) << all_errors(r);
   const auto& s = r.config->scanner;
   EXPECT_EQ(s.threads, 3u);
   EXPECT_EQ(s.queue_length, 5u);
@@ -318,21 +310,21 @@ proxy = "http://user:pw@proxy.example.com:3128"
 }
 
 TEST(ScannerConfigTest, MaxFileBytesCannotExceedWhatLibclamavScans) {
-  const auto r = parse_scanner("[scanner]\nmax_file_bytes = 3000000000\n");
+  const auto r = parse("[scanner]\nmax_file_bytes = 3000000000\n");
   ASSERT_FALSE(r.config);
-  EXPECT_NE(scanner_errors(r).find("scanner.max_file_bytes: must be between 1 and 2147483645"), std::string::npos)
-      << scanner_errors(r);
+  EXPECT_NE(all_errors(r).find("scanner.max_file_bytes: must be between 1 and 2147483645"), std::string::npos)
+      << all_errors(r);
 }
 
 TEST(ScannerConfigTest, BadUpdateSourcesAreNamed) {
-  const auto r = parse_scanner(R"([scanner.updates]
+  const auto r = parse(R"([scanner.updates]
 custom_urls = ["ftp://x.example.com/a.ndb", "https://x.example.com/"]
 mirrors = ["bad host/name"]
 proxy = "socks5://p:1"
 unknown = 1
 )");
   ASSERT_FALSE(r.config);
-  const std::string errors = scanner_errors(r);
+  const std::string errors = all_errors(r);
   EXPECT_NE(errors.find("scanner.updates.custom_urls: must be an http://, https:// or file:// URL"), std::string::npos)
       << errors;
   EXPECT_NE(errors.find("scanner.updates.mirrors: must be a host name"), std::string::npos) << errors;
@@ -341,10 +333,10 @@ unknown = 1
 }
 
 TEST(ScannerConfigTest, EnabledUpdatesNeedASource) {
-  const auto r = parse_scanner("[scanner.updates]\nenabled = true\nmirrors = []\n");
+  const auto r = parse("[scanner.updates]\nenabled = true\nmirrors = []\n");
   ASSERT_FALSE(r.config);
-  EXPECT_NE(scanner_errors(r).find("no mirror, private_mirror or custom_urls"), std::string::npos) << scanner_errors(r);
-  EXPECT_TRUE(parse_scanner("[scanner.updates]\nenabled = false\nmirrors = []\n").config);
+  EXPECT_NE(all_errors(r).find("no mirror, private_mirror or custom_urls"), std::string::npos) << all_errors(r);
+  EXPECT_TRUE(parse("[scanner.updates]\nenabled = false\nmirrors = []\n").config);
 }
 
 }  // namespace

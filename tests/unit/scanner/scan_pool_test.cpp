@@ -10,19 +10,10 @@
 namespace furoshiki::scanner::testing {
 namespace {
 
-class ScanPoolTest : public ScannerTestBase {
- protected:
-  ScannerOptions options() {
-    ScannerOptions o;
-    o.signature_dir = signatures();
-    o.tmp_dir = tmp();
-    o.max_definition_age = std::chrono::hours(0);
-    return o;
-  }
-};
+class ScanPoolTest : public ScannerTestBase {};
 
 TEST_F(ScanPoolTest, RunsScansOnItsThreads) {
-  Scanner scanner(options());
+  Scanner scanner(scanner_options());
   ASSERT_EQ(scanner.start(), "");
   ScanPool pool(scanner, {.threads = 2, .queue_length = 8, .queue_wait = std::chrono::seconds(5)});
   const std::string eicar = eicar_test_file();
@@ -46,7 +37,7 @@ TEST_F(ScanPoolTest, RunsScansOnItsThreads) {
 }
 
 TEST_F(ScanPoolTest, FullQueueAnswersBusyAfterTheWait) {
-  Scanner scanner(options());
+  Scanner scanner(scanner_options());
   ASSERT_EQ(scanner.start(), "");
   ScanPool pool(scanner, {.threads = 1, .queue_length = 1, .queue_wait = std::chrono::milliseconds(100)});
   std::latch release(1);
@@ -72,7 +63,7 @@ TEST_F(ScanPoolTest, FullQueueAnswersBusyAfterTheWait) {
 
 TEST_F(ScanPoolTest, NoEngineAnswersUnavailableAtOnce) {
   fs::remove(signatures() / kTestSignatureFile);
-  Scanner scanner(options());
+  Scanner scanner(scanner_options());
   EXPECT_NE(scanner.start(), "");
   ScanPool pool(scanner, {.threads = 1, .queue_length = 1, .queue_wait = std::chrono::seconds(30)});
   auto submitted = pool.submit([](Scanner&) { return ScanVerdict::clean(); });
@@ -81,7 +72,7 @@ TEST_F(ScanPoolTest, NoEngineAnswersUnavailableAtOnce) {
 }
 
 TEST_F(ScanPoolTest, QueuedJobsAreRefusedWhenThePoolStops) {
-  Scanner scanner(options());
+  Scanner scanner(scanner_options());
   ASSERT_EQ(scanner.start(), "");
   std::latch release(1);
   std::latch running(1);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "scanner/engine.hpp"
+#include "scanner/scanner.hpp"
 #include "scanner/test_signatures.hpp"
 #include "test_support/sealed_object.hpp"
 
@@ -51,6 +52,15 @@ class ScannerTestBase : public ::testing::Test {
   void TearDown() override {
     std::error_code ec;
     fs::remove_all(root_, ec);
+  }
+
+  // Scanner options over this test's directories; the definitions' age is not checked.
+  ScannerOptions scanner_options() const {
+    ScannerOptions o;
+    o.signature_dir = signatures();
+    o.tmp_dir = tmp();
+    o.max_definition_age = std::chrono::hours(0);
+    return o;
   }
 
   fs::path signatures() const { return root_ / "signatures"; }

@@ -12,13 +12,6 @@ namespace {
 
 class ScannerTest : public ScannerTestBase {
  protected:
-  ScannerOptions options() {
-    ScannerOptions o;
-    o.signature_dir = signatures();
-    o.tmp_dir = tmp();
-    o.max_definition_age = std::chrono::hours(0);
-    return o;
-  }
   // A database with one body signature named `name` matching `marker`, written atomically.
   void add_signature(const std::string& file, const std::string& name, const std::string& marker) {
     std::string hex;
@@ -37,7 +30,7 @@ class ScannerTest : public ScannerTestBase {
 };
 
 TEST_F(ScannerTest, StartsWithTheDefinitionsInTheDirectory) {
-  Scanner scanner(options());
+  Scanner scanner(scanner_options());
   EXPECT_EQ(scanner.start(), "");
   const auto status = scanner.status();
   EXPECT_TRUE(status.ready);
@@ -49,7 +42,7 @@ TEST_F(ScannerTest, StartsWithTheDefinitionsInTheDirectory) {
 
 TEST_F(ScannerTest, WithoutDefinitionsEveryScanIsRefused) {
   fs::remove(signatures() / kTestSignatureFile);
-  Scanner scanner(options());
+  Scanner scanner(scanner_options());
   EXPECT_NE(scanner.start(), "");
   const auto v = scan_text(scanner, "harmless");
   EXPECT_EQ(v.kind, ScanVerdict::Kind::kError);
@@ -60,13 +53,13 @@ TEST_F(ScannerTest, WithoutDefinitionsEveryScanIsRefused) {
 
 TEST_F(ScannerTest, CorruptDefinitionsAtStartRefuseEveryScan) {
   write_file(signatures() / "broken.ndb", "not a signature\n");
-  Scanner scanner(options());
+  Scanner scanner(scanner_options());
   EXPECT_NE(scanner.start().find("cannot load"), std::string::npos);
   EXPECT_EQ(scan_text(scanner, "harmless").reason, "no_engine");
 }
 
 TEST_F(ScannerTest, NewDefinitionsAreInForceAfterReload) {
-  Scanner scanner(options());
+  Scanner scanner(scanner_options());
   ASSERT_EQ(scanner.start(), "");
   const std::string marker = "furoshiki-marker-" + tenant_.random_id();
   EXPECT_TRUE(scan_text(scanner, "text with " + marker + " inside").is_clean());
@@ -78,7 +71,7 @@ TEST_F(ScannerTest, NewDefinitionsAreInForceAfterReload) {
 }
 
 TEST_F(ScannerTest, FailedReloadKeepsTheOldEngineAndReportsTheError) {
-  Scanner scanner(options());
+  Scanner scanner(scanner_options());
   ASSERT_EQ(scanner.start(), "");
   write_file(signatures() / "broken.ndb", "garbage line\n");
   EXPECT_FALSE(scanner.reload());
@@ -97,7 +90,7 @@ TEST_F(ScannerTest, FailedReloadKeepsTheOldEngineAndReportsTheError) {
 TEST_F(ScannerTest, DefinitionsOlderThanPolicyRefuseEveryScan) {
   std::atomic<std::int64_t> now{
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count()};
-  ScannerOptions o = options();
+  ScannerOptions o = scanner_options();
   o.max_definition_age = std::chrono::hours(24);
   o.clock = [&] { return now.load(); };
   Scanner scanner(o);
@@ -114,7 +107,7 @@ TEST_F(ScannerTest, DefinitionsOlderThanPolicyRefuseEveryScan) {
 TEST_F(ScannerTest, TemporaryDirectoryIsEmptiedAtStartAndAfterScans) {
   write_file(tmp() / "leftover-from-a-crash", "plaintext that must not stay");
   fs::create_directories(tmp() / "clamav-dir");
-  Scanner scanner(options());
+  Scanner scanner(scanner_options());
   ASSERT_EQ(scanner.start(), "");
   EXPECT_TRUE(fs::is_empty(tmp()));
   // A tar.gz makes libclamav write temporary files for its members.
@@ -126,7 +119,7 @@ TEST_F(ScannerTest, TemporaryDirectoryIsEmptiedAtStartAndAfterScans) {
 }
 
 TEST_F(ScannerTest, WatcherPicksUpChangedDefinitions) {
-  Scanner scanner(options());
+  Scanner scanner(scanner_options());
   ASSERT_EQ(scanner.start(), "");
   std::mutex m;
   std::condition_variable cv;
@@ -147,7 +140,7 @@ TEST_F(ScannerTest, WatcherPicksUpChangedDefinitions) {
 // Four threads scan continuously while the definitions change ten times: no scan errors, no wrong
 // verdicts, and after each swap the newest signature is in force.
 TEST_F(ScannerTest, ReloadsUnderConcurrentScansNeverGiveWrongVerdicts) {
-  Scanner scanner(options());
+  Scanner scanner(scanner_options());
   ASSERT_EQ(scanner.start(), "");
   const std::string eicar = eicar_test_file();
   const std::string clean = random_bytes(200000, 77);

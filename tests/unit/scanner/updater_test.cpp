@@ -185,11 +185,7 @@ class UpdaterTest : public ScannerTestBase {
  protected:
   void SetUp() override {
     ScannerTestBase::SetUp();
-    ScannerOptions options;
-    options.signature_dir = signatures();
-    options.tmp_dir = tmp();
-    options.max_definition_age = std::chrono::hours(0);
-    scanner_ = std::make_unique<Scanner>(options);
+    scanner_ = std::make_unique<Scanner>(scanner_options());
     ASSERT_EQ(scanner_->start(), "");
   }
   void TearDown() override {
