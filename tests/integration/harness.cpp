@@ -395,7 +395,14 @@ bool ServerProcess::signal(int signal_number) const {
 }
 
 std::optional<int> ServerProcess::wait_exit(std::chrono::milliseconds timeout) {
-  if (!exit_status_ && pid_ > 0) exit_status_ = wait_pid_until(pid_, Clock::now() + timeout);
+  const auto deadline = Clock::now() + timeout;
+  if (!exit_status_ && pid_ > 0) exit_status_ = wait_pid_until(pid_, deadline);
+  if (exit_status_) {
+    // The process is gone, but the reader may not have drained the pipe yet: its last lines
+    // (shutdown_complete…) are only visible to the caller once the pipe has reached EOF.
+    std::unique_lock lock(mutex_);
+    changed_.wait_until(lock, std::max(deadline, Clock::now() + 5s), [this] { return output_closed_; });
+  }
   return exit_status_;
 }
 
