@@ -38,23 +38,27 @@ TenantKeyring::TenantKeyring(std::shared_ptr<const crypto::CryptoContext> ctx, d
 
 boost::system::error_code TenantKeyring::create(const std::string& org_id, crypto::TenantKeyRef& ref,
                                                 crypto::SecretKey& key) {
+  return db_.transaction([&](db::Database& tx) { return create_in(tx, org_id, ref, key); });
+}
+
+boost::system::error_code TenantKeyring::create_in(db::Database& tx, const std::string& org_id,
+                                                   crypto::TenantKeyRef& ref, crypto::SecretKey& key) {
   std::array<std::uint8_t, 16> id{};
   ctx_->random_bytes(id);
   crypto::SecretKey fresh = crypto::SecretKey::random(*ctx_);
   crypto::TenantKeyRef made{org_id, crypto::hex16_encode(id), 1};
-  auto ec = db_.transaction([&](db::Database& tx) -> boost::system::error_code {
-    std::int64_t next = 1;
-    if (auto e = tx.execute("SELECT coalesce(max(version), 0) + 1 FROM tenant_keys WHERE org_id = ?1", {org_id},
-                            [&](const db::Row& r) { next = r.integer(0); })) {
-      return e;
-    }
-    made.version = static_cast<std::uint32_t>(next);
-    const auto wrapped = crypto::wrap_tenant_key(*ctx_, master_, made, fresh);
-    return tx.execute(
-        "INSERT INTO tenant_keys (key_id, org_id, version, wrapped_key, master_key_id) VALUES (?1, ?2, ?3, ?4, ?5)",
-        {made.key_id, org_id, next, db::Blob{wrapped}, master_.id});
-  });
-  if (ec) return ec;
+  std::int64_t next = 1;
+  if (auto e = tx.execute("SELECT coalesce(max(version), 0) + 1 FROM tenant_keys WHERE org_id = ?1", {org_id},
+                          [&](const db::Row& r) { next = r.integer(0); })) {
+    return e;
+  }
+  made.version = static_cast<std::uint32_t>(next);
+  const auto wrapped = crypto::wrap_tenant_key(*ctx_, master_, made, fresh);
+  if (auto e = tx.execute(
+          "INSERT INTO tenant_keys (key_id, org_id, version, wrapped_key, master_key_id) VALUES (?1, ?2, ?3, ?4, ?5)",
+          {made.key_id, org_id, next, db::Blob{wrapped}, master_.id})) {
+    return e;
+  }
   ref = made;
   key = fresh;
   return {};

@@ -20,6 +20,9 @@ class TenantKeyring {
   [[nodiscard]] boost::system::error_code create(const std::string& org_id, crypto::TenantKeyRef& ref,
                                                  crypto::SecretKey& key);
 
+  // The same inside the caller's transaction (an organization and its key are created together).
+  [[nodiscard]] boost::system::error_code create_in(db::Database& tx, const std::string& org_id,
+                                                    crypto::TenantKeyRef& ref, crypto::SecretKey& key);
   // The organization's newest live key, for sealing new objects. kUnknownKey if none.
   [[nodiscard]] boost::system::error_code current(const std::string& org_id, crypto::TenantKeyRef& ref,
                                                   crypto::SecretKey& key);

@@ -24,6 +24,7 @@ class Category final : public boost::system::error_category {
       case Errc::kTooManyConnections: return "too many connections";
       case Errc::kUnavailable: return "service unavailable";
       case Errc::kScannerUnavailable: return "scanner unavailable";
+      case Errc::kConflict: return "conflict";
       case Errc::kScannerBusy: return "scanner busy";
       case Errc::kInternal: return "internal error";
     }

@@ -16,6 +16,7 @@ enum class Errc {
   kForbidden,         // authenticated but not allowed (or no route policy: deny by default)
   kNotFound,          // absent, or belongs to another organization
   kMethodNotAllowed,  // the path exists, the method does not
+  kConflict,          // already exists (an organization code, a login) or the state does not allow it
   kRequestTimeout,    // the client was too slow sending its request
   kTooLarge,          // body over the route's limit
   kHeadersTooLarge,   // request header section over the limit

@@ -1,12 +1,15 @@
 // furoshiki's command line. main only wires the libraries together; each command's logic lives
 // in its library (admin: instances; db: migrations; server: serving).
+#include "admin/audit_log.hpp"
 #include "admin/instance.hpp"
+#include "admin/organizations.hpp"
 #include "admin/tenant_keys.hpp"
 #include "common/config.hpp"
 #include "common/log.hpp"
 #include "common/version.hpp"
 #include "crypto/context.hpp"
 #include "crypto/keys.hpp"
+#include "crypto/password.hpp"
 #include "db/migrations.hpp"
 #include "db/sqlite_database.hpp"
 #include "scanner/definition_update.hpp"
@@ -368,6 +371,109 @@ int rotate_master(const std::string& config_file, const std::string& new_key_fil
   return kExitOk;
 }
 
+// What `furoshiki org …` and `furoshiki operator …` need: the configuration's crypto, database,
+// master key and the directories over them. The CLI acts as "system" in the audit log: whoever
+// can read the configuration, key and database is the machine's administrator.
+struct OperatorTools {
+  std::shared_ptr<crypto::CryptoContext> ctx;
+  std::unique_ptr<db::Database> database;
+  std::unique_ptr<admin::TenantKeyring> keys;
+  std::unique_ptr<crypto::PasswordHasher> hasher;
+  std::unique_ptr<admin::AuditLog> audit;
+  std::unique_ptr<admin::OrganizationDirectory> orgs;
+  std::unique_ptr<admin::OperatorDirectory> operators;
+  admin::Actor actor{.type = "system", .id = "", .login = "cli", .client = "cli"};
+};
+
+// Exit status on failure, nullopt when the tools are ready.
+std::optional<int> open_operator_tools(const std::string& config_file, OperatorTools& t) {
+  auto config = load_or_report(config_file);
+  if (!config) return kExitConfig;
+  t.ctx = open_crypto(*config);
+  if (!t.ctx) return kExitConfig;
+  t.database = open_database(*config, config->database.migrate_on_start);
+  if (!t.database) return kExitFailure;
+  auto master = load_master(*t.ctx, *config);
+  if (!master) return kExitFailure;
+  t.keys = std::make_unique<admin::TenantKeyring>(t.ctx, *t.database, *master);
+  t.hasher = std::make_unique<crypto::PasswordHasher>(t.ctx);
+  t.audit = std::make_unique<admin::AuditLog>(t.ctx, *t.database);
+  t.orgs = std::make_unique<admin::OrganizationDirectory>(t.ctx, *t.database, *t.keys, *t.hasher, *t.audit);
+  t.operators = std::make_unique<admin::OperatorDirectory>(t.ctx, *t.database, *t.hasher, *t.audit);
+  return std::nullopt;
+}
+
+int report_directory_error(const admin::DirectoryError& e) {
+  ErrorLine() << "furoshiki: " << e.message << "\n";
+  return kExitFailure;
+}
+
+struct OrgCommand {
+  std::string code, name, admin_email, admin_name, operator_email, operator_name;
+  bool yes = false;
+};
+
+int org_create(const std::string& config_file, const OrgCommand& c) {
+  OperatorTools t;
+  if (auto status = open_operator_tools(config_file, t)) return *status;
+  admin::Organization org;
+  admin::CreatedAccount admin_account;
+  if (auto e = t.orgs->create({c.code, c.name, c.admin_email, c.admin_name}, t.actor, org, admin_account)) {
+    return report_directory_error(e);
+  }
+  std::cout << "created organization " << org.code << " (" << org.name << "), id " << org.id << "\n"
+            << "first administrator: " << admin_account.login << "\n"
+            << "one-time password:   " << admin_account.one_time_password << "\n"
+            << "(shown only now; it must be changed at the first sign-in)\n";
+  return kExitOk;
+}
+
+int org_list(const std::string& config_file) {
+  OperatorTools t;
+  if (auto status = open_operator_tools(config_file, t)) return *status;
+  std::vector<admin::Organization> orgs;
+  if (auto e = t.orgs->list(orgs)) return report_directory_error(e);
+  std::cout << "code\tstatus\tusers\tcreated\tname\n";
+  for (const auto& o : orgs) {
+    std::cout << o.code << "\t" << o.status << "\t" << o.users << "\t" << o.created_at << "\t" << o.name << "\n";
+  }
+  return kExitOk;
+}
+
+int org_set_suspended(const std::string& config_file, const std::string& code, bool suspended) {
+  OperatorTools t;
+  if (auto status = open_operator_tools(config_file, t)) return *status;
+  if (auto e = t.orgs->set_suspended(code, suspended, t.actor)) return report_directory_error(e);
+  std::cout << "organization " << code << (suspended ? " suspended" : " active again") << "\n";
+  return kExitOk;
+}
+
+int org_delete(const std::string& config_file, const OrgCommand& c) {
+  if (!c.yes) {
+    ErrorLine() << "furoshiki: deleting an organization destroys its key: everything it stored becomes "
+                   "unreadable at once and cannot be recovered. Add --yes to confirm.\n";
+    return kExitConfig;
+  }
+  OperatorTools t;
+  if (auto status = open_operator_tools(config_file, t)) return *status;
+  if (auto e = t.orgs->remove(c.code, t.actor)) return report_directory_error(e);
+  std::cout << "organization " << c.code << " deleted: its keys are destroyed and its data wiped\n";
+  return kExitOk;
+}
+
+int operator_create(const std::string& config_file, const OrgCommand& c) {
+  OperatorTools t;
+  if (auto status = open_operator_tools(config_file, t)) return *status;
+  admin::CreatedAccount account;
+  if (auto e = t.operators->create(c.operator_email, c.operator_name, t.actor, account)) {
+    return report_directory_error(e);
+  }
+  std::cout << "created operator " << account.login << "\n"
+            << "one-time password: " << account.one_time_password << "\n"
+            << "(shown only now; it must be changed at the first sign-in)\n";
+  return kExitOk;
+}
+
 int run_cli(int argc, char** argv) {
   CLI::App app{"furoshiki — secure file transfer server"};
   app.require_subcommand(1);
@@ -410,6 +516,38 @@ int run_cli(int argc, char** argv) {
       "update", "Fetch definition updates once, as configured in [scanner.updates] (the server runs this itself)");
   definitions_update_cmd->add_option("--config", config_file, "Configuration file")->required();
 
+  OrgCommand org;
+  auto* org_cmd = app.add_subcommand("org", "Organizations (tenants)");
+  org_cmd->require_subcommand(1);
+  auto* org_create_cmd = org_cmd->add_subcommand(
+      "create", "Create an organization, its key and its first administrator (prints a one-time password)");
+  org_create_cmd->add_option("--config", config_file, "Configuration file")->required();
+  org_create_cmd->add_option("--code", org.code, "Organization code people type at sign-in, e.g. acme")->required();
+  org_create_cmd->add_option("--name", org.name, "Organization name")->required();
+  org_create_cmd->add_option("--admin-email", org.admin_email, "The first administrator's e-mail (login)")->required();
+  org_create_cmd->add_option("--admin-name", org.admin_name, "The first administrator's display name");
+  auto* org_list_cmd = org_cmd->add_subcommand("list", "List organizations");
+  org_list_cmd->add_option("--config", config_file, "Configuration file")->required();
+  auto* org_suspend_cmd = org_cmd->add_subcommand("suspend", "Suspend an organization (its users cannot sign in)");
+  org_suspend_cmd->add_option("--config", config_file, "Configuration file")->required();
+  org_suspend_cmd->add_option("--code", org.code, "Organization code")->required();
+  auto* org_resume_cmd = org_cmd->add_subcommand("resume", "Make a suspended organization active again");
+  org_resume_cmd->add_option("--config", config_file, "Configuration file")->required();
+  org_resume_cmd->add_option("--code", org.code, "Organization code")->required();
+  auto* org_delete_cmd = org_cmd->add_subcommand(
+      "delete", "Delete an organization: destroy its key (its data becomes unreadable), then wipe its data");
+  org_delete_cmd->add_option("--config", config_file, "Configuration file")->required();
+  org_delete_cmd->add_option("--code", org.code, "Organization code")->required();
+  org_delete_cmd->add_flag("--yes", org.yes, "Confirm: the organization's data cannot be recovered");
+
+  auto* operator_cmd = app.add_subcommand("operator", "Operator accounts (who runs the service)");
+  operator_cmd->require_subcommand(1);
+  auto* operator_create_cmd =
+      operator_cmd->add_subcommand("create", "Create an operator account (prints a one-time password)");
+  operator_create_cmd->add_option("--config", config_file, "Configuration file")->required();
+  operator_create_cmd->add_option("--email", org.operator_email, "The operator's e-mail (login)")->required();
+  operator_create_cmd->add_option("--name", org.operator_name, "Display name");
+
   auto* version_cmd = app.add_subcommand("version", "Print version information");
 
   CLI11_PARSE(app, argc, argv);
@@ -448,6 +586,12 @@ int run_cli(int argc, char** argv) {
     return kExitOk;
   }
   if (*rotate_cmd) return rotate_master(config_file, new_key_file);
+  if (*org_create_cmd) return org_create(config_file, org);
+  if (*org_list_cmd) return org_list(config_file);
+  if (*org_suspend_cmd) return org_set_suspended(config_file, org.code, true);
+  if (*org_resume_cmd) return org_set_suspended(config_file, org.code, false);
+  if (*org_delete_cmd) return org_delete(config_file, org);
+  if (*operator_create_cmd) return operator_create(config_file, org);
   if (*definitions_update_cmd) {
     auto config = load_or_report(config_file);
     if (!config) return kExitConfig;

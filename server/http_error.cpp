@@ -28,6 +28,7 @@ HttpError to_http(Errc e) {
       return {http::status::service_unavailable, "too_many_connections", "Too many connections; try again shortly."};
     case Errc::kUnavailable:
       return {http::status::service_unavailable, "service_unavailable", "The service is not ready."};
+    case Errc::kConflict: return {http::status::conflict, "conflict", "This conflicts with the current state."};
     case Errc::kScannerUnavailable:
       return {http::status::service_unavailable, "scanner_unavailable",
               "Files cannot be accepted now: the virus scanner is not ready."};
