@@ -300,6 +300,20 @@ int serve(const std::string& config_file) {
   // scanner/definition_update.hpp for why).
   scanner::DefinitionUpdater updater(scanner, sc.updates,
                                      {"/proc/self/exe", "definitions", "update", "--config", config->source.string()});
+  // Every update attempt is also a service audit event.
+  admin::AuditLog audit(crypto_context, *database);
+  updater.on_attempt([&audit](const scanner::UpdateAttempt& attempt) {
+    admin::AuditEvent event{.chain = admin::AuditChain::service()};
+    event.actor_type = admin::ActorType::kSystem;
+    event.action = "definitions.update";
+    event.outcome = attempt.ok ? admin::AuditOutcome::kSuccess : admin::AuditOutcome::kFailure;
+    boost::json::array databases;
+    for (const auto& name : attempt.databases) databases.emplace_back(name);
+    event.details = {{"updated", attempt.updated}, {"databases", std::move(databases)}};
+    if (!attempt.ok) event.details["error"] = attempt.error;
+    if (auto ec = audit.append(event))
+      log::error("audit_append_failed", {{"action", event.action}, {"reason", ec.message()}});
+  });
   try {
     server::Server server(*config, crypto_context->libctx());
     add_scanner_reporting(server, scanner, updater);

@@ -367,6 +367,17 @@ void DefinitionUpdater::record(const UpdateAttempt& attempt, std::int64_t starte
                                              {"duration_ms", duration_ms},
                                              {"stderr", attempt.stderr_tail}});
   }
+  if (on_attempt_) {
+    try {
+      on_attempt_(attempt);
+    } catch (const std::exception& e) {
+      log::error("definitions_update_callback_failed", {{"reason", e.what()}});
+    }
+  }
+}
+
+void DefinitionUpdater::on_attempt(std::function<void(const UpdateAttempt&)> callback) {
+  on_attempt_ = std::move(callback);
 }
 
 }  // namespace furoshiki::scanner

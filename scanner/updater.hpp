@@ -8,6 +8,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -57,6 +58,10 @@ class DefinitionUpdater {
 
   UpdateStatus status() const;
 
+  // Called after every attempt with its result (on the thread that ran it), e.g. to record the
+  // attempt in the service's audit log. Set before start().
+  void on_attempt(std::function<void(const UpdateAttempt&)> callback);
+
  private:
   UpdateAttempt spawn_and_wait();
   void record(const UpdateAttempt& attempt, std::int64_t started_ms);
@@ -67,6 +72,7 @@ class DefinitionUpdater {
 
   std::mutex run_mutex_;  // one attempt at a time
 
+  std::function<void(const UpdateAttempt&)> on_attempt_;  // set before start(), then read-only
   mutable std::mutex status_mutex_;
   UpdateStatus status_;  // REQUIRES: status_mutex_
 

@@ -9,6 +9,7 @@
 
 #include <boost/json/parse.hpp>
 
+#include <cstdio>
 #include <fstream>
 #include <thread>
 
@@ -33,6 +34,33 @@ double gauge(const std::string& page, const std::string& name) {
   const auto at = page.find("\n" + name + " ");
   if (at == std::string::npos) return -1;
   return std::stod(page.substr(at + name.size() + 2));
+}
+
+// Runs one query with Debian's sqlite3 command on the instance's database; its output.
+std::string sqlite_query(const Instance& instance, const std::string& sql) {
+  const std::string command =
+      "sqlite3 -readonly '" + (instance.dir() / "data/furoshiki.db").string() + "' \"" + sql + "\" 2>&1";
+  std::string out;
+  if (FILE* pipe = ::popen(command.c_str(), "r")) {
+    char buf[4096];
+    while (std::size_t n = std::fread(buf, 1, sizeof buf, pipe)) out.append(buf, n);
+    ::pclose(pipe);
+  }
+  return out;
+}
+
+// Whether the service audit chain gets an event "<action> <outcome>" within `timeout` (the
+// server records it right after logging the attempt).
+bool service_audit_has(const Instance& instance, const std::string& entry, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  do {
+    if (sqlite_query(instance, "SELECT action || ' ' || outcome FROM audit_events WHERE org_id IS NULL").find(entry) !=
+        std::string::npos) {
+      return true;
+    }
+    std::this_thread::sleep_for(100ms);
+  } while (std::chrono::steady_clock::now() < deadline);
+  return false;
 }
 
 void write_file(const fs::path& p, std::string_view content) {
@@ -148,6 +176,7 @@ TEST(ScannerInServer, BrokenCustomDefinitionsKeepTheOldEngine) {
   ASSERT_TRUE(scanner);
   EXPECT_NE(std::string(scanner->at("detail").as_string()).find("last update failed"), std::string::npos)
       << readyz->body;
+  EXPECT_TRUE(service_audit_has(instance, "definitions.update failure", 10s));
 }
 
 }  // namespace
