@@ -19,7 +19,7 @@ namespace furoshiki::admin {
 // Who performs an operator action: an operator account, or "system" for the CLI run by whoever
 // can read the configuration and database (the machine's administrator).
 struct Actor {
-  std::string type = "system";  // "system" | "operator"
+  std::string type = "system";  // "system" | "operator" | "user" (an org admin, in users.hpp)
   std::string id;
   std::string login;
   std::string client;  // address, or "cli"

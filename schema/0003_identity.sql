@@ -18,7 +18,9 @@ CREATE TABLE users (
   login TEXT NOT NULL CHECK (length(login) BETWEEN 3 AND 254),
   display_name TEXT NOT NULL,
   role TEXT NOT NULL CHECK (role IN ('org_admin', 'member')),
-  rights TEXT NOT NULL DEFAULT '[]',
+  -- JSON object: can_upload, can_send_external, can_request_files, requires_approval,
+  -- max_file_bytes, max_retention_days, quota_bytes (admin/users.hpp, api.md).
+  rights TEXT NOT NULL DEFAULT '{}',
   disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
   password_hash TEXT NOT NULL,
   -- A one-time (initial or reset) password: the next sign-in must set a new one.

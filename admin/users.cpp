@@ -1,0 +1,347 @@
+// An organization's users; see users.hpp.
+#include "admin/users.hpp"
+
+#include "admin/identity_rules.hpp"
+#include "common/error.hpp"
+#include "crypto/hex.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+namespace furoshiki::admin {
+
+namespace {
+
+DirectoryError bad_request(std::string message) { return {make_error_code(Errc::kBadRequest), std::move(message)}; }
+DirectoryError user_not_found() { return {make_error_code(Errc::kNotFound), "no such user"}; }
+DirectoryError failed(boost::system::error_code ec, const std::string& what) {
+  return {ec, what + ": " + ec.message()};
+}
+
+AuditEvent org_event(const TenantScope& scope, const Actor& actor, std::string action, std::string target) {
+  AuditEvent e{.chain = AuditChain::organization(scope.org_id())};
+  e.actor_type = actor.type == "user"       ? ActorType::kUser
+                 : actor.type == "operator" ? ActorType::kOperator
+                                            : ActorType::kSystem;
+  e.actor_id = actor.id;
+  e.actor_login = actor.login;
+  e.client = actor.client;
+  e.action = std::move(action);
+  e.target = std::move(target);
+  return e;
+}
+
+constexpr std::string_view kUserColumns =
+    "id, login, display_name, role, rights, disabled, password_change_required, totp_enabled, created_at";
+
+User to_user(const db::Row& r) {
+  User u;
+  u.id = r.text(0);
+  u.login = r.text(1);
+  u.display_name = r.text(2);
+  u.role = r.text(3);
+  boost::system::error_code ec;
+  const auto rights = boost::json::parse(r.text(4), ec);
+  std::string ignored;
+  if (!ec && rights.is_object()) Rights::update_from_json(rights.as_object(), u.rights, ignored);
+  u.disabled = r.integer(5) != 0;
+  u.password_change_required = r.integer(6) != 0;
+  u.totp_enabled = r.integer(7) != 0;
+  u.created_at = r.text(8);
+  return u;
+}
+
+bool valid_role(const std::string& role) { return role == "org_admin" || role == "member"; }
+
+std::string new_id(const crypto::CryptoContext& ctx) {
+  std::array<std::uint8_t, 16> raw{};
+  ctx.random_bytes(raw);
+  return crypto::hex16_encode(raw);
+}
+
+}  // namespace
+
+boost::json::object Rights::to_json() const {
+  return {{"can_upload", can_upload},
+          {"can_send_external", can_send_external},
+          {"can_request_files", can_request_files},
+          {"requires_approval", requires_approval},
+          {"max_file_bytes", max_file_bytes},
+          {"max_retention_days", max_retention_days},
+          {"quota_bytes", quota_bytes}};
+}
+
+bool Rights::update_from_json(const boost::json::object& in, Rights& out, std::string& error) {
+  Rights next = out;
+  for (const auto& [key, value] : in) {
+    auto flag = [&](bool& field) {
+      if (!value.is_bool()) {
+        error = "rights." + std::string(key) + " must be true or false";
+        return false;
+      }
+      field = value.as_bool();
+      return true;
+    };
+    auto number = [&](auto& field, std::uint64_t max) {
+      std::uint64_t v = 0;
+      if (value.is_uint64()) {
+        v = value.as_uint64();
+      } else if (value.is_int64() && value.as_int64() >= 0) {
+        v = static_cast<std::uint64_t>(value.as_int64());
+      } else {
+        error = "rights." + std::string(key) + " must be a whole number of at least 0";
+        return false;
+      }
+      if (v > max) {
+        error = "rights." + std::string(key) + " must be at most " + std::to_string(max);
+        return false;
+      }
+      field = static_cast<std::remove_reference_t<decltype(field)>>(v);
+      return true;
+    };
+    bool ok = false;
+    if (key == "can_upload")
+      ok = flag(next.can_upload);
+    else if (key == "can_send_external")
+      ok = flag(next.can_send_external);
+    else if (key == "can_request_files")
+      ok = flag(next.can_request_files);
+    else if (key == "requires_approval")
+      ok = flag(next.requires_approval);
+    else if (key == "max_file_bytes")
+      ok = number(next.max_file_bytes, std::uint64_t{1} << 50);
+    else if (key == "max_retention_days")
+      ok = number(next.max_retention_days, 36500);
+    else if (key == "quota_bytes")
+      ok = number(next.quota_bytes, std::uint64_t{1} << 60);
+    else
+      error = "rights." + std::string(key) + " is not a known right";
+    if (!ok) return false;
+  }
+  out = next;
+  return true;
+}
+
+UserDirectory::UserDirectory(std::shared_ptr<const crypto::CryptoContext> ctx, db::Database& db,
+                             crypto::PasswordHasher& hasher, AuditLog& audit)
+    : ctx_(std::move(ctx)), db_(db), hasher_(hasher), audit_(audit) {}
+
+DirectoryError UserDirectory::create(const TenantScope& scope, const NewUser& request, const Actor& actor, User& user,
+                                     std::string& one_time_password) {
+  const auto login = normalize_login(request.email);
+  if (!login) return bad_request("\"" + request.email + "\" is not a valid e-mail address");
+  const auto name =
+      normalize_name(request.display_name.empty() ? login->substr(0, login->find('@')) : request.display_name);
+  if (!name) return bad_request("display name must be 1-200 characters without control characters");
+  if (!valid_role(request.role)) return bad_request("role must be \"org_admin\" or \"member\"");
+
+  User made{new_id(*ctx_), *login, *name, request.role, request.rights, false, true, false, ""};
+  const std::string password = generate_one_time_password(*ctx_);
+  const std::string hash = hasher_.hash(password);  // outside the transaction: deliberately slow
+  bool duplicate = false;
+  auto ec = db_.transaction([&](db::Database& tx) -> boost::system::error_code {
+    if (auto e = tx.execute("SELECT 1 FROM users WHERE org_id = ?1 AND login = ?2", {scope.org_id(), made.login},
+                            [&](const db::Row&) { duplicate = true; })) {
+      return e;
+    }
+    if (duplicate) return make_error_code(Errc::kConflict);
+    if (auto e = tx.execute("INSERT INTO users (id, org_id, login, display_name, role, rights, password_hash, "
+                            "password_change_required) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1)",
+                            {made.id, scope.org_id(), made.login, made.display_name, made.role,
+                             boost::json::serialize(made.rights.to_json()), hash})) {
+      return e;
+    }
+    if (auto e = tx.execute("SELECT created_at FROM users WHERE org_id = ?1 AND id = ?2", {scope.org_id(), made.id},
+                            [&](const db::Row& r) { made.created_at = r.text(0); })) {
+      return e;
+    }
+    AuditEvent e = org_event(scope, actor, "user.create", made.id);
+    e.details = {{"login", made.login}, {"role", made.role}, {"rights", made.rights.to_json()}};
+    return audit_.append(tx, e);
+  });
+  if (duplicate) return {make_error_code(Errc::kConflict), "a user with login \"" + made.login + "\" already exists"};
+  if (ec) return failed(ec, "cannot create the user");
+  user = made;
+  one_time_password = password;
+  return {};
+}
+
+DirectoryError UserDirectory::list(const TenantScope& scope, std::size_t limit, const std::string& after_login,
+                                   std::vector<User>& out) {
+  out.clear();
+  limit = std::clamp<std::size_t>(limit == 0 ? 50 : limit, 1, 500);
+  if (auto ec = db_.execute("SELECT " + std::string(kUserColumns) +
+                                " FROM users WHERE org_id = ?1 AND login > ?2 ORDER BY login LIMIT ?3",
+                            {scope.org_id(), after_login, static_cast<std::int64_t>(limit)},
+                            [&](const db::Row& r) { out.push_back(to_user(r)); })) {
+    return failed(ec, "cannot list users");
+  }
+  return {};
+}
+
+DirectoryError UserDirectory::get(const TenantScope& scope, const std::string& user_id, User& out) {
+  bool found = false;
+  if (auto ec = db_.execute("SELECT " + std::string(kUserColumns) + " FROM users WHERE org_id = ?1 AND id = ?2",
+                            {scope.org_id(), user_id}, [&](const db::Row& r) {
+                              out = to_user(r);
+                              found = true;
+                            })) {
+    return failed(ec, "cannot read the user");
+  }
+  return found ? DirectoryError{} : user_not_found();
+}
+
+DirectoryError UserDirectory::keep_an_admin(db::Database& tx, const TenantScope& scope, const std::string& user_id) {
+  std::int64_t others = 0;
+  if (auto ec = tx.execute("SELECT count(*) FROM users WHERE org_id = ?1 AND id != ?2 AND role = 'org_admin' "
+                           "AND disabled = 0",
+                           {scope.org_id(), user_id}, [&](const db::Row& r) { others = r.integer(0); })) {
+    return failed(ec, "cannot count administrators");
+  }
+  if (others == 0) {
+    return {make_error_code(Errc::kConflict),
+            "the organization must keep at least one active administrator: make another user org_admin first"};
+  }
+  return {};
+}
+
+DirectoryError UserDirectory::update(const TenantScope& scope, const std::string& user_id, const UserChanges& changes,
+                                     const Actor& actor, User& updated) {
+  std::optional<std::string> name;
+  if (changes.display_name) {
+    name = normalize_name(*changes.display_name);
+    if (!name) return bad_request("display name must be 1-200 characters without control characters");
+  }
+  if (changes.role && !valid_role(*changes.role)) return bad_request("role must be \"org_admin\" or \"member\"");
+
+  DirectoryError refusal;
+  auto ec = db_.transaction([&](db::Database& tx) -> boost::system::error_code {
+    User before;
+    bool found = false;
+    if (auto e = tx.execute("SELECT " + std::string(kUserColumns) + " FROM users WHERE org_id = ?1 AND id = ?2",
+                            {scope.org_id(), user_id}, [&](const db::Row& r) {
+                              before = to_user(r);
+                              found = true;
+                            })) {
+      return e;
+    }
+    if (!found) {
+      refusal = user_not_found();
+      return refusal.code;
+    }
+    User after = before;
+    if (name) after.display_name = *name;
+    if (changes.role) after.role = *changes.role;
+    if (changes.rights) after.rights = *changes.rights;
+    if (changes.disabled) after.disabled = *changes.disabled;
+    const bool loses_admin =
+        before.role == "org_admin" && !before.disabled && (after.role != "org_admin" || after.disabled);
+    if (loses_admin) {
+      if ((refusal = keep_an_admin(tx, scope, user_id))) return refusal.code;
+    }
+    if (auto e = tx.execute("UPDATE users SET display_name = ?1, role = ?2, rights = ?3, disabled = ?4 "
+                            "WHERE org_id = ?5 AND id = ?6",
+                            {after.display_name, after.role, boost::json::serialize(after.rights.to_json()),
+                             std::int64_t{after.disabled ? 1 : 0}, scope.org_id(), user_id})) {
+      return e;
+    }
+    boost::json::object details;
+    if (after.display_name != before.display_name) details["display_name"] = after.display_name;
+    if (after.role != before.role) details["role"] = {{"from", before.role}, {"to", after.role}};
+    if (!(after.rights == before.rights)) details["rights"] = after.rights.to_json();
+    if (after.disabled != before.disabled) details["disabled"] = after.disabled;
+    const char* action =
+        after.disabled != before.disabled ? (after.disabled ? "user.disable" : "user.enable") : "user.update";
+    AuditEvent e = org_event(scope, actor, action, user_id);
+    e.details = std::move(details);
+    if (auto err = audit_.append(tx, e)) return err;
+    updated = after;
+    return {};
+  });
+  if (refusal) return refusal;
+  if (ec) return failed(ec, "cannot change the user");
+  return {};
+}
+
+DirectoryError UserDirectory::reset_password(const TenantScope& scope, const std::string& user_id, const Actor& actor,
+                                             std::string& one_time_password) {
+  const std::string password = generate_one_time_password(*ctx_);
+  const std::string hash = hasher_.hash(password);
+  bool found = false;
+  auto ec = db_.transaction([&](db::Database& tx) -> boost::system::error_code {
+    std::string old_hash;
+    if (auto e = tx.execute("SELECT password_hash FROM users WHERE org_id = ?1 AND id = ?2", {scope.org_id(), user_id},
+                            [&](const db::Row& r) {
+                              old_hash = r.text(0);
+                              found = true;
+                            })) {
+      return e;
+    }
+    if (!found) return make_error_code(Errc::kNotFound);
+    if (auto e = tx.execute("INSERT INTO password_history (org_id, user_id, password_hash) VALUES (?1, ?2, ?3)",
+                            {scope.org_id(), user_id, old_hash})) {
+      return e;
+    }
+    if (auto e = tx.execute("UPDATE users SET password_hash = ?1, password_change_required = 1, "
+                            "password_changed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE org_id = ?2 AND id = ?3",
+                            {hash, scope.org_id(), user_id})) {
+      return e;
+    }
+    return audit_.append(tx, org_event(scope, actor, "user.reset_password", user_id));
+  });
+  if (!found) return user_not_found();
+  if (ec) return failed(ec, "cannot reset the password");
+  one_time_password = password;
+  return {};
+}
+
+DirectoryError UserDirectory::reset_totp(const TenantScope& scope, const std::string& user_id, const Actor& actor) {
+  bool found = false;
+  auto ec = db_.transaction([&](db::Database& tx) -> boost::system::error_code {
+    if (auto e = tx.execute("UPDATE users SET totp_secret = NULL, totp_enabled = 0 WHERE org_id = ?1 AND id = ?2 "
+                            "RETURNING id",
+                            {scope.org_id(), user_id}, [&](const db::Row&) { found = true; })) {
+      return e;
+    }
+    if (!found) return make_error_code(Errc::kNotFound);
+    return audit_.append(tx, org_event(scope, actor, "user.reset_totp", user_id));
+  });
+  if (!found) return user_not_found();
+  if (ec) return failed(ec, "cannot reset the second factor");
+  return {};
+}
+
+DirectoryError UserDirectory::remove(const TenantScope& scope, const std::string& user_id, const Actor& actor) {
+  DirectoryError refusal;
+  auto ec = db_.transaction([&](db::Database& tx) -> boost::system::error_code {
+    User before;
+    bool found = false;
+    if (auto e = tx.execute("SELECT " + std::string(kUserColumns) + " FROM users WHERE org_id = ?1 AND id = ?2",
+                            {scope.org_id(), user_id}, [&](const db::Row& r) {
+                              before = to_user(r);
+                              found = true;
+                            })) {
+      return e;
+    }
+    if (!found) {
+      refusal = user_not_found();
+      return refusal.code;
+    }
+    if (before.role == "org_admin" && !before.disabled) {
+      if ((refusal = keep_an_admin(tx, scope, user_id))) return refusal.code;
+    }
+    if (auto e =
+            tx.execute("DELETE FROM password_history WHERE org_id = ?1 AND user_id = ?2", {scope.org_id(), user_id})) {
+      return e;
+    }
+    if (auto e = tx.execute("DELETE FROM users WHERE org_id = ?1 AND id = ?2", {scope.org_id(), user_id})) return e;
+    AuditEvent e = org_event(scope, actor, "user.delete", user_id);
+    e.details = {{"login", before.login}};
+    return audit_.append(tx, e);
+  });
+  if (refusal) return refusal;
+  if (ec) return failed(ec, "cannot delete the user");
+  return {};
+}
+
+}  // namespace furoshiki::admin

@@ -1,0 +1,100 @@
+// UserDirectory: an organization's users as its administrators manage them (api.md "Org admin"):
+// create with a one-time password, list, read, change display name, role, rights and the disabled
+// flag, reset the password (a new one-time password) or the second factor, delete.
+//
+// Every function takes the TenantScope of the acting administrator and filters every statement
+// by its org_id: a user of another organization is "not found", exactly like one that does not
+// exist. Every change is an audit event in the organization's chain, in the same transaction.
+// An organization always keeps at least one active org_admin: the last one cannot be demoted,
+// disabled or deleted.
+#pragma once
+
+#include "admin/audit_log.hpp"
+#include "admin/organizations.hpp"
+#include "admin/tenant_scope.hpp"
+#include "crypto/password.hpp"
+#include "db/database.hpp"
+
+#include <boost/json/object.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace furoshiki::admin {
+
+// A member's rights (api.md). Numbers of 0 mean "the organization's policy applies".
+struct Rights {
+  bool can_upload = true;
+  bool can_send_external = false;
+  bool can_request_files = false;
+  bool requires_approval = false;
+  std::uint64_t max_file_bytes = 0;
+  std::uint32_t max_retention_days = 0;
+  std::uint64_t quota_bytes = 0;
+
+  boost::json::object to_json() const;
+  // Strict: unknown keys and wrong types are errors naming the key. Keys not given keep the
+  // values already in `out`, so the same function serves creation and PATCH.
+  static bool update_from_json(const boost::json::object& in, Rights& out, std::string& error);
+  friend bool operator==(const Rights&, const Rights&) = default;
+};
+
+struct User {
+  std::string id;
+  std::string login;
+  std::string display_name;
+  std::string role;  // org_admin | member
+  Rights rights;
+  bool disabled = false;
+  bool password_change_required = false;
+  bool totp_enabled = false;
+  std::string created_at;
+};
+
+struct NewUser {
+  std::string email;
+  std::string display_name;  // defaults to the e-mail's local part
+  std::string role = "member";
+  Rights rights;
+};
+
+// A partial change (PATCH): only the fields that are set change.
+struct UserChanges {
+  std::optional<std::string> display_name;
+  std::optional<std::string> role;
+  std::optional<Rights> rights;
+  std::optional<bool> disabled;
+};
+
+class UserDirectory {
+ public:
+  UserDirectory(std::shared_ptr<const crypto::CryptoContext> ctx, db::Database& db, crypto::PasswordHasher& hasher,
+                AuditLog& audit);
+
+  DirectoryError create(const TenantScope& scope, const NewUser& request, const Actor& actor, User& user,
+                        std::string& one_time_password);
+  // Sorted by login; `after_login` is the last login of the previous page ("" for the first).
+  DirectoryError list(const TenantScope& scope, std::size_t limit, const std::string& after_login,
+                      std::vector<User>& out);
+  DirectoryError get(const TenantScope& scope, const std::string& user_id, User& out);
+  DirectoryError update(const TenantScope& scope, const std::string& user_id, const UserChanges& changes,
+                        const Actor& actor, User& updated);
+  // A new one-time password (the user must change it at the next sign-in).
+  DirectoryError reset_password(const TenantScope& scope, const std::string& user_id, const Actor& actor,
+                                std::string& one_time_password);
+  // Removes the second factor (the user enrols again).
+  DirectoryError reset_totp(const TenantScope& scope, const std::string& user_id, const Actor& actor);
+  DirectoryError remove(const TenantScope& scope, const std::string& user_id, const Actor& actor);
+
+ private:
+  // Errc::kConflict when the change would leave the organization without an active org_admin.
+  DirectoryError keep_an_admin(db::Database& tx, const TenantScope& scope, const std::string& user_id);
+
+  std::shared_ptr<const crypto::CryptoContext> ctx_;
+  db::Database& db_;
+  crypto::PasswordHasher& hasher_;
+  AuditLog& audit_;
+};
+
+}  // namespace furoshiki::admin
