@@ -124,7 +124,7 @@ bool Rights::update_from_json(const boost::json::object& in, Rights& out, std::s
 
 UserDirectory::UserDirectory(std::shared_ptr<const crypto::CryptoContext> ctx, db::Database& db,
                              crypto::PasswordHasher& hasher, AuditLog& audit)
-    : ctx_(std::move(ctx)), db_(db), hasher_(hasher), audit_(audit) {}
+    : ctx_(ctx), db_(db), hasher_(hasher), audit_(audit), sessions_(std::move(ctx), db) {}
 
 DirectoryError UserDirectory::create(const TenantScope& scope, const NewUser& request, const Actor& actor, User& user,
                                      std::string& one_time_password) {
@@ -246,6 +246,11 @@ DirectoryError UserDirectory::update(const TenantScope& scope, const std::string
       return e;
     }
     boost::json::object details;
+    if ((after.disabled && !before.disabled) || after.role != before.role) {
+      std::int64_t ended = 0;
+      if (auto err = sessions_.end_all_for_user(tx, scope, user_id, ended)) return err;
+      if (ended > 0) details["sessions_ended"] = ended;
+    }
     if (after.display_name != before.display_name) details["display_name"] = after.display_name;
     if (after.role != before.role) details["role"] = {{"from", before.role}, {"to", after.role}};
     if (!(after.rights == before.rights)) details["rights"] = after.rights.to_json();
@@ -287,7 +292,11 @@ DirectoryError UserDirectory::reset_password(const TenantScope& scope, const std
                             {hash, scope.org_id(), user_id})) {
       return e;
     }
-    return audit_.append(tx, org_event(scope, actor, "user.reset_password", user_id));
+    std::int64_t ended = 0;
+    if (auto e = sessions_.end_all_for_user(tx, scope, user_id, ended)) return e;
+    AuditEvent event = org_event(scope, actor, "user.reset_password", user_id);
+    event.details = {{"sessions_ended", ended}};
+    return audit_.append(tx, event);
   });
   if (!found) return user_not_found();
   if (ec) return failed(ec, "cannot reset the password");

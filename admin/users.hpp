@@ -6,11 +6,13 @@
 // by its org_id: a user of another organization is "not found", exactly like one that does not
 // exist. Every change is an audit event in the organization's chain, in the same transaction.
 // An organization always keeps at least one active org_admin: the last one cannot be demoted,
-// disabled or deleted.
+// disabled or deleted. Disabling a user, changing its role and resetting its password end its
+// sessions in the same transaction (sign-in refuses disabled users anyway).
 #pragma once
 
 #include "admin/audit_log.hpp"
 #include "admin/organizations.hpp"
+#include "admin/sessions.hpp"
 #include "admin/tenant_scope.hpp"
 #include "crypto/password.hpp"
 #include "db/database.hpp"
@@ -80,7 +82,8 @@ class UserDirectory {
   DirectoryError get(const TenantScope& scope, const std::string& user_id, User& out);
   DirectoryError update(const TenantScope& scope, const std::string& user_id, const UserChanges& changes,
                         const Actor& actor, User& updated);
-  // A new one-time password (the user must change it at the next sign-in).
+  // A new one-time password (the user must change it at the next sign-in). The user's sessions
+  // end in the same transaction; API tokens stay (revoked separately).
   DirectoryError reset_password(const TenantScope& scope, const std::string& user_id, const Actor& actor,
                                 std::string& one_time_password);
   // Removes the second factor (the user enrols again).
@@ -95,6 +98,7 @@ class UserDirectory {
   db::Database& db_;
   crypto::PasswordHasher& hasher_;
   AuditLog& audit_;
+  SessionStore sessions_;  // to end a user's sessions with a reset, disable or demotion
 };
 
 }  // namespace furoshiki::admin

@@ -166,6 +166,29 @@ TEST_F(UsersTest, ResetPasswordIssuesANewOneTimePasswordAndKeepsHistory) {
   EXPECT_EQ(acme_actions().back(), "user.reset_password");
 }
 
+TEST_F(UsersTest, ResetAndDisableEndTheUsersSessions) {
+  User bob = make(acme(), "bob@acme.test");
+  ASSERT_FALSE(db_->execute("UPDATE users SET password_change_required = 0 WHERE id = ?1", {bob.id}));
+  SessionStore sessions(ctx_, *db_);
+  auto first = sessions.create(acme(), bob.id, {}, {});
+  ASSERT_TRUE(first);
+  ASSERT_TRUE(sessions.authenticate(first->token));
+  std::string password;
+  ASSERT_FALSE(users_->reset_password(acme(), bob.id, admin_actor_, password));
+  EXPECT_FALSE(sessions.authenticate(first->token)) << "a password reset ends every session";
+
+  auto second = sessions.create(acme(), bob.id, {}, {});
+  ASSERT_TRUE(second);
+  UserChanges disable;
+  disable.disabled = true;
+  User updated;
+  ASSERT_FALSE(users_->update(acme(), bob.id, disable, admin_actor_, updated));
+  UserChanges enable;
+  enable.disabled = false;
+  ASSERT_FALSE(users_->update(acme(), bob.id, enable, admin_actor_, updated));
+  EXPECT_FALSE(sessions.authenticate(second->token)) << "re-enabling does not bring sessions back";
+}
+
 TEST_F(UsersTest, ResetTotpClearsTheSecret) {
   User bob = make(acme(), "bob@acme.test");
   ASSERT_FALSE(db_->execute("UPDATE users SET totp_secret = x'01', totp_enabled = 1 WHERE id = ?1", {bob.id}));
