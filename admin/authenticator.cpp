@@ -1,0 +1,284 @@
+// Sign-in, identities, sign-out and password changes; see authenticator.hpp.
+#include "admin/authenticator.hpp"
+
+#include "admin/identity_rules.hpp"
+#include "admin/second_factor.hpp"
+#include "common/error.hpp"
+#include "common/log.hpp"
+#include "crypto/hex.hpp"
+#include "crypto/token.hpp"
+#include "crypto/totp.hpp"
+
+#include <openssl/crypto.h>
+
+#include <chrono>
+
+namespace furoshiki::admin {
+
+namespace {
+
+struct Account {
+  std::string org_id;
+  std::string org_status;
+  std::string user_id;
+  std::string password_hash;
+  bool disabled = false;
+  bool totp_enabled = false;
+};
+
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+Authenticator::Authenticator(std::shared_ptr<const crypto::CryptoContext> ctx, db::Database& db,
+                             crypto::PasswordHasher& hasher, TenantKeyring& keys, AuditLog& audit,
+                             SessionStore& sessions, ApiTokenStore& tokens, LoginThrottle& throttle,
+                             SessionLimits limits)
+    : ctx_(std::move(ctx)),
+      db_(db),
+      hasher_(hasher),
+      keys_(keys),
+      audit_(audit),
+      sessions_(sessions),
+      tokens_(tokens),
+      throttle_(throttle),
+      limits_(limits),
+      dummy_hash_(hasher.hash(crypto::generate_token(*ctx_))) {}
+
+void Authenticator::audit_attempt(const std::string& org_id, const SignInRequest& request, const std::string& user_id,
+                                  AuditOutcome outcome, const std::string& reason) {
+  AuditEvent e{.chain = org_id.empty() ? AuditChain::service() : AuditChain::organization(org_id)};
+  e.actor_type = user_id.empty() ? ActorType::kAnonymous : ActorType::kUser;
+  e.actor_id = user_id;
+  e.actor_login = request.login;
+  e.client = request.client;
+  e.user_agent = request.user_agent;
+  e.action = "auth.login";
+  e.target = request.org_code;
+  e.outcome = outcome;
+  if (!reason.empty()) e.details = {{"reason", reason}};
+  if (auto ec = audit_.append(e)) log::error("audit_append_failed", {{"action", e.action}, {"reason", ec.message()}});
+}
+
+boost::system::result<SignInResult> Authenticator::sign_in(const SignInRequest& request) {
+  SignInResult result;
+  const std::string login = normalize_login(request.login).value_or(request.login);
+  const ThrottleKeys keys = throttle_keys(request.org_code, login, request.client);
+  auto decision = throttle_.check(keys);
+  if (!decision) return decision.error();
+  if (!decision->allowed) {
+    result.outcome = SignInOutcome::kTooManyAttempts;
+    result.retry_after = std::chrono::seconds(decision->retry_after_seconds());
+    return result;
+  }
+
+  std::optional<Account> account;
+  std::string org_id;
+  if (auto ec = db_.execute("SELECT o.id, o.status, u.id, u.password_hash, u.disabled, u.totp_enabled "
+                            "FROM organizations o LEFT JOIN users u ON u.org_id = o.id AND u.login = ?2 "
+                            "WHERE o.code = ?1",
+                            {request.org_code, login}, [&](const db::Row& r) {
+                              org_id = r.text(0);
+                              if (r.is_null(2)) return;
+                              account = Account{r.text(0), r.text(1),         r.text(2),
+                                                r.text(3), r.integer(4) != 0, r.integer(5) != 0};
+                            })) {
+    return ec;
+  }
+  // The expensive check runs in every case, so the answer takes as long whatever was wrong.
+  const bool password_ok = request.password.size() <= crypto::PasswordHasher::kMaxPasswordBytes &&
+                           hasher_.verify(request.password, account ? account->password_hash : dummy_hash_).ok &&
+                           account.has_value();
+
+  auto refuse = [&](SignInOutcome outcome, const std::string& reason) -> boost::system::result<SignInResult> {
+    auto failure = throttle_.record_failure(keys);
+    if (!failure) return failure.error();
+    audit_attempt(org_id, request, account ? account->user_id : "", AuditOutcome::kFailure, reason);
+    if (failure->lock_started) {
+      audit_attempt(org_id, request, account ? account->user_id : "", AuditOutcome::kDenied, "locked");
+    }
+    result.outcome = outcome;
+    return result;
+  };
+  if (!password_ok) return refuse(SignInOutcome::kInvalidCredentials, account ? "wrong_password" : "unknown_account");
+  if (account->org_status != "active") return refuse(SignInOutcome::kInvalidCredentials, "organization_not_active");
+  if (account->totp_enabled && !second_factor_ok(account->org_id, account->user_id, request.totp)) {
+    if (request.totp.empty()) {
+      // Not a failure of its own: the password was right and the client now asks for the code.
+      result.outcome = SignInOutcome::kTotpRequired;
+      return result;
+    }
+    return refuse(SignInOutcome::kTotpRequired, "wrong_totp");
+  }
+  if (account->disabled) return refuse(SignInOutcome::kAccountDisabled, "account_disabled");
+
+  if (auto ec = throttle_.record_success(keys.account)) return ec;
+  const TenantScope scope(account->org_id);
+  std::optional<NewSession> session;
+  auto ec = db_.transaction([&](db::Database& tx) -> boost::system::error_code {
+    auto made = request.previous_session_token.empty()
+                    ? sessions_.create(tx, scope, account->user_id, limits_, {request.client, request.user_agent})
+                    : sessions_.rotate(tx, request.previous_session_token, scope, account->user_id, limits_,
+                                       {request.client, request.user_agent});
+    if (!made) return made.error();
+    session = *made;
+    AuditEvent e{.chain = AuditChain::organization(account->org_id)};
+    e.actor_type = ActorType::kUser;
+    e.actor_id = account->user_id;
+    e.actor_login = login;
+    e.client = request.client;
+    e.user_agent = request.user_agent;
+    e.action = "auth.login";
+    e.target = request.org_code;
+    e.details = {{"session", session->session_id.substr(0, 16)}};
+    return audit_.append(tx, e);
+  });
+  if (ec) return ec;
+  auto identity = from_session(session->token);
+  if (!identity) return identity.error();
+  result.outcome = SignInOutcome::kSignedIn;
+  result.session = std::move(session);
+  result.identity = std::move(*identity);
+  return result;
+}
+
+bool Authenticator::second_factor_ok(const std::string& org_id, const std::string& user_id, const std::string& code) {
+  if (code.empty()) return false;
+  std::vector<std::uint8_t> sealed;
+  std::optional<std::int64_t> last_step;
+  if (db_.execute("SELECT totp_secret, totp_last_step FROM users WHERE org_id = ?1 AND id = ?2", {org_id, user_id},
+                  [&](const db::Row& r) {
+                    if (const auto* blob = std::get_if<db::Blob>(&r[0])) sealed = blob->bytes;
+                    if (!r.is_null(1)) last_step = r.integer(1);
+                  })) {
+    return false;
+  }
+  std::vector<std::uint8_t> secret;
+  if (open_totp_secret(*ctx_, keys_, org_id, user_id, sealed, secret)) return false;
+  const auto step = crypto::verify_totp(*ctx_, secret, code, unix_now(), last_step);
+  OPENSSL_cleanse(secret.data(), secret.size());
+  if (!step) return false;
+  // Recorded at once: the same code is refused from now on, even if the rest of the sign-in fails.
+  // The condition makes two concurrent sign-ins with one code accept it only once.
+  bool stored = false;
+  if (db_.execute("UPDATE users SET totp_last_step = ?1 WHERE org_id = ?2 AND id = ?3 "
+                  "AND (totp_last_step IS NULL OR totp_last_step < ?1) RETURNING id",
+                  {*step, org_id, user_id}, [&](const db::Row&) { stored = true; })) {
+    return false;
+  }
+  return stored;
+}
+
+boost::system::result<Identity> Authenticator::identity_for(const Principal& principal,
+                                                            std::optional<crypto::TokenHash> csrf_token_hash) {
+  Identity identity{TenantScope(principal.org_id), principal, csrf_token_hash, "", {}};
+  UserDirectory users(ctx_, db_, hasher_, audit_);
+  if (auto e = users.get(identity.scope, principal.user_id, identity.user)) {
+    return e.code == Errc::kNotFound ? make_error_code(Errc::kUnauthenticated) : e.code;
+  }
+  if (identity.user.disabled) return make_error_code(Errc::kUnauthenticated);
+  if (auto ec = db_.execute("SELECT code FROM organizations WHERE id = ?1 AND status = 'active'", {principal.org_id},
+                            [&](const db::Row& r) { identity.org_code = r.text(0); })) {
+    return ec;
+  }
+  if (identity.org_code.empty()) return make_error_code(Errc::kUnauthenticated);
+  return identity;
+}
+
+boost::system::result<Identity> Authenticator::from_session(std::string_view token) {
+  auto session = sessions_.authenticate(token);
+  if (!session) return session.error();
+  return identity_for(*session, session->csrf_token_hash);
+}
+
+boost::system::result<Identity> Authenticator::from_api_token(std::string_view token) {
+  auto principal = tokens_.authenticate(token);
+  if (!principal) return principal.error();
+  return identity_for(*principal, std::nullopt);
+}
+
+bool Authenticator::csrf_ok(const Identity& identity, std::string_view presented) const {
+  if (!identity.csrf_token_hash) return true;  // API tokens are not sent by browsers on their own
+  return !presented.empty() && crypto::token_matches(*ctx_, presented, *identity.csrf_token_hash);
+}
+
+boost::system::error_code Authenticator::sign_out(const Identity& identity, std::string_view session_token,
+                                                  const std::string& client) {
+  return db_.transaction([&](db::Database& tx) -> boost::system::error_code {
+    if (auto ec = sessions_.end(tx, session_token)) return ec;
+    AuditEvent e{.chain = AuditChain::organization(identity.scope.org_id())};
+    e.actor_type = ActorType::kUser;
+    e.actor_id = identity.user.id;
+    e.actor_login = identity.user.login;
+    e.client = client;
+    e.action = "auth.logout";
+    return audit_.append(tx, e);
+  });
+}
+
+boost::system::error_code Authenticator::change_password(const Identity& identity, std::string_view current,
+                                                         std::string_view replacement, const SessionOrigin& origin,
+                                                         std::vector<RuleFailure>& failed,
+                                                         std::optional<NewSession>& new_session) {
+  failed.clear();
+  new_session.reset();
+  const std::string& org_id = identity.scope.org_id();
+  const std::string& user_id = identity.user.id;
+  std::string stored_hash, policy;
+  if (auto ec = db_.execute("SELECT u.password_hash, o.policy FROM users u JOIN organizations o ON o.id = u.org_id "
+                            "WHERE u.org_id = ?1 AND u.id = ?2",
+                            {org_id, user_id}, [&](const db::Row& r) {
+                              stored_hash = r.text(0);
+                              policy = r.text(1);
+                            })) {
+    return ec;
+  }
+  if (current.size() > crypto::PasswordHasher::kMaxPasswordBytes || !hasher_.verify(current, stored_hash).ok) {
+    return make_error_code(Errc::kForbidden);
+  }
+  PasswordRules rules;
+  if (auto e = rules_from_policy(policy, rules)) {
+    log::error("password_policy_unreadable", {{"org_id", org_id}, {"reason", e.message}});
+    return make_error_code(Errc::kInternal);
+  }
+  if (!check(rules, replacement, {identity.user.login, identity.user.display_name}, failed)) {
+    return make_error_code(Errc::kBadRequest);
+  }
+  auto was_used = reused(db_, org_id, user_id, replacement, hasher_, rules.history_count);
+  if (!was_used) return was_used.error();
+  if (*was_used) {
+    failed.push_back(reused_failure(rules));
+    return make_error_code(Errc::kBadRequest);
+  }
+  const std::string hash = hasher_.hash(replacement);
+  return db_.transaction([&](db::Database& tx) -> boost::system::error_code {
+    if (auto ec = record_change(tx, org_id, user_id, stored_hash, rules.history_count)) return ec;
+    if (auto ec =
+            tx.execute("UPDATE users SET password_hash = ?1, password_change_required = 0, "
+                       "password_changed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE org_id = ?2 AND id = ?3",
+                       {hash, org_id, user_id})) {
+      return ec;
+    }
+    // Every session ends — whoever might have known the old password is signed out — and the
+    // caller continues in a new one.
+    std::int64_t ended = 0;
+    if (auto ec = sessions_.end_all_for_user(tx, identity.scope, user_id, ended)) return ec;
+    auto made = sessions_.create(tx, identity.scope, user_id, limits_, origin);
+    if (!made) return made.error();
+    new_session = *made;
+    AuditEvent e{.chain = AuditChain::organization(org_id)};
+    e.actor_type = ActorType::kUser;
+    e.actor_id = user_id;
+    e.actor_login = identity.user.login;
+    e.client = origin.client;
+    e.user_agent = origin.user_agent;
+    e.action = "user.change_password";
+    e.target = user_id;
+    e.details = {{"sessions_ended", ended}};
+    return audit_.append(tx, e);
+  });
+}
+
+}  // namespace furoshiki::admin

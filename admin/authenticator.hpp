@@ -1,0 +1,109 @@
+// Authenticator: sign-in, the identity behind a session cookie or an API token, sign-out and the
+// password change — protocol-neutral (server/ maps it to /auth/login, cookies, 401/429…).
+//
+// Sign-in answers the same way, after the same expensive work, whether the organization, the
+// login or the password was wrong: an unknown account is checked against a dummy hash. Throttling
+// (login_throttle.hpp) applies per account and per client address before any password work. Every
+// attempt is an audit event: in the organization's chain when the organization exists, otherwise
+// in the service chain (the login typed is recorded, never the password).
+#pragma once
+
+#include "admin/audit_log.hpp"
+#include "admin/login_throttle.hpp"
+#include "admin/password_rules.hpp"
+#include "admin/sessions.hpp"
+#include "admin/tenant_keys.hpp"
+#include "admin/tenant_scope.hpp"
+#include "admin/users.hpp"
+#include "crypto/password.hpp"
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace furoshiki::admin {
+
+struct SignInRequest {
+  std::string org_code;
+  std::string login;
+  std::string password;
+  std::string totp;  // 6 digits, or a recovery code; empty when not given
+  std::string client;
+  std::string user_agent;
+  std::string previous_session_token;  // a session cookie the browser already had: ended (fixation)
+};
+
+enum class SignInOutcome {
+  kSignedIn,
+  kInvalidCredentials,  // unknown organization or login, wrong password, suspended organization
+  kTotpRequired,        // password right; the second factor is missing or wrong
+  kTooManyAttempts,     // throttled: retry_after says when
+  kAccountDisabled,     // password right, account disabled
+};
+
+// Who a request acts as, once its credentials were checked.
+struct Identity {
+  TenantScope scope;
+  Principal principal;
+  std::optional<crypto::TokenHash> csrf_token_hash;  // sessions only; API tokens need no CSRF token
+  std::string org_code;
+  User user;
+};
+
+struct SignInResult {
+  SignInOutcome outcome = SignInOutcome::kInvalidCredentials;
+  std::chrono::seconds retry_after{0};
+  std::optional<NewSession> session;  // kSignedIn
+  std::optional<Identity> identity;   // kSignedIn
+};
+
+class Authenticator {
+ public:
+  Authenticator(std::shared_ptr<const crypto::CryptoContext> ctx, db::Database& db, crypto::PasswordHasher& hasher,
+                TenantKeyring& keys, AuditLog& audit, SessionStore& sessions, ApiTokenStore& tokens,
+                LoginThrottle& throttle, SessionLimits limits = {});
+
+  // Blocking (password hashing): call it off the network threads. Errors are database or crypto
+  // failures only; every refusal is an outcome.
+  [[nodiscard]] boost::system::result<SignInResult> sign_in(const SignInRequest& request);
+
+  // Errc::kUnauthenticated for anything that is not a live credential of an active user.
+  [[nodiscard]] boost::system::result<Identity> from_session(std::string_view token);
+  [[nodiscard]] boost::system::result<Identity> from_api_token(std::string_view token);
+
+  // The X-CSRF-Token check for state-changing requests made with a session cookie.
+  bool csrf_ok(const Identity& identity, std::string_view presented) const;
+
+  [[nodiscard]] boost::system::error_code sign_out(const Identity& identity, std::string_view session_token,
+                                                   const std::string& client);
+
+  // Changes the signed-in user's own password: the current one must be right (else
+  // Errc::kForbidden), the new one must pass the organization's rules (else Errc::kBadRequest
+  // with `failed` filled). Every session of the user ends, and the caller gets a new one in
+  // `new_session` (a new cookie and CSRF token). Blocking.
+  [[nodiscard]] boost::system::error_code change_password(const Identity& identity, std::string_view current,
+                                                          std::string_view replacement, const SessionOrigin& origin,
+                                                          std::vector<RuleFailure>& failed,
+                                                          std::optional<NewSession>& new_session);
+
+ private:
+  boost::system::result<Identity> identity_for(const Principal& principal,
+                                               std::optional<crypto::TokenHash> csrf_token_hash);
+  bool second_factor_ok(const std::string& org_id, const std::string& user_id, const std::string& code);
+  void audit_attempt(const std::string& org_id, const SignInRequest& request, const std::string& user_id,
+                     AuditOutcome outcome, const std::string& reason);
+
+  std::shared_ptr<const crypto::CryptoContext> ctx_;
+  db::Database& db_;
+  crypto::PasswordHasher& hasher_;
+  TenantKeyring& keys_;
+  AuditLog& audit_;
+  SessionStore& sessions_;
+  ApiTokenStore& tokens_;
+  LoginThrottle& throttle_;
+  SessionLimits limits_;
+  std::string dummy_hash_;  // verified for unknown accounts, so they cost the same time
+};
+
+}  // namespace furoshiki::admin
