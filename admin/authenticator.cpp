@@ -44,8 +44,12 @@ Authenticator::Authenticator(std::shared_ptr<const crypto::CryptoContext> ctx, d
       sessions_(sessions),
       tokens_(tokens),
       throttle_(throttle),
-      limits_(limits),
-      dummy_hash_(hasher.hash(crypto::generate_token(*ctx_))) {}
+      limits_(limits) {}
+
+const std::string& Authenticator::dummy_hash() {
+  std::call_once(dummy_once_, [this] { dummy_hash_ = hasher_.hash(crypto::generate_token(*ctx_)); });
+  return dummy_hash_;
+}
 
 void Authenticator::audit_attempt(const std::string& org_id, const SignInRequest& request, const std::string& user_id,
                                   AuditOutcome outcome, const std::string& reason) {
@@ -89,7 +93,7 @@ boost::system::result<SignInResult> Authenticator::sign_in(const SignInRequest& 
   }
   // The expensive check runs in every case, so the answer takes as long whatever was wrong.
   const bool password_ok = request.password.size() <= crypto::PasswordHasher::kMaxPasswordBytes &&
-                           hasher_.verify(request.password, account ? account->password_hash : dummy_hash_).ok &&
+                           hasher_.verify(request.password, account ? account->password_hash : dummy_hash()).ok &&
                            account.has_value();
 
   auto refuse = [&](SignInOutcome outcome, const std::string& reason) -> boost::system::result<SignInResult> {

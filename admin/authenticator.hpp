@@ -18,6 +18,7 @@
 #include "crypto/password.hpp"
 
 #include <chrono>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -103,7 +104,11 @@ class Authenticator {
   ApiTokenStore& tokens_;
   LoginThrottle& throttle_;
   SessionLimits limits_;
-  std::string dummy_hash_;  // verified for unknown accounts, so they cost the same time
+  // Verified for unknown accounts, so that they cost the same time; made on first use (hashing is
+  // slow, and most server starts never see a sign-in soon).
+  const std::string& dummy_hash();
+  std::once_flag dummy_once_;
+  std::string dummy_hash_;
 };
 
 }  // namespace furoshiki::admin

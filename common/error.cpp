@@ -25,6 +25,13 @@ class Category final : public boost::system::error_category {
       case Errc::kUnavailable: return "service unavailable";
       case Errc::kScannerUnavailable: return "scanner unavailable";
       case Errc::kConflict: return "conflict";
+      case Errc::kInvalidCredentials: return "invalid credentials";
+      case Errc::kTotpRequired: return "second factor required";
+      case Errc::kTooManyAttempts: return "too many attempts";
+      case Errc::kAccountDisabled: return "account disabled";
+      case Errc::kPasswordChangeRequired: return "password change required";
+      case Errc::kCsrfFailed: return "CSRF token missing or wrong";
+      case Errc::kPasswordPolicy: return "password does not meet the policy";
       case Errc::kScannerBusy: return "scanner busy";
       case Errc::kInternal: return "internal error";
     }

@@ -21,11 +21,18 @@ enum class Errc {
   kTooLarge,          // body over the route's limit
   kHeadersTooLarge,   // request header section over the limit
   kUnsupportedMediaType,
-  kTooManyConnections,  // connection limits reached
-  kUnavailable,         // a dependency (database, scanner) is not ready
-  kScannerUnavailable,  // no scan engine, or definitions older than policy allows: nothing is accepted
-  kScannerBusy,         // every scan thread busy and the queue full for longer than the wait allowed
-  kInternal,            // a bug or an unexpected failure; details only in the log
+  kTooManyConnections,      // connection limits reached
+  kUnavailable,             // a dependency (database, scanner) is not ready
+  kScannerUnavailable,      // no scan engine, or definitions older than policy allows: nothing is accepted
+  kScannerBusy,             // every scan thread busy and the queue full for longer than the wait allowed
+  kInvalidCredentials,      // sign-in: unknown organization or login, or wrong password (one answer for all)
+  kTotpRequired,            // sign-in: the password was right; the second factor is missing or wrong
+  kTooManyAttempts,         // sign-in throttled (Retry-After)
+  kAccountDisabled,         // sign-in: the password was right; the account is disabled
+  kPasswordChangeRequired,  // a one-time password is in use: only the password change is allowed
+  kCsrfFailed,              // a state-changing request with the session cookie lacks the right X-CSRF-Token
+  kPasswordPolicy,          // a new password breaks the organization's rules
+  kInternal,                // a bug or an unexpected failure; details only in the log
 };
 
 const boost::system::error_category& furoshiki_category() noexcept;

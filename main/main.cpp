@@ -1,6 +1,7 @@
 // furoshiki's command line. main only wires the libraries together; each command's logic lives
 // in its library (admin: instances; db: migrations; server: serving).
 #include "admin/audit_log.hpp"
+#include "admin/authenticator.hpp"
 #include "admin/instance.hpp"
 #include "admin/organizations.hpp"
 #include "admin/tenant_keys.hpp"
@@ -16,6 +17,7 @@
 #include "scanner/scan_pool.hpp"
 #include "scanner/scanner.hpp"
 #include "scanner/updater.hpp"
+#include "server/identity_routes.hpp"
 #include "server/metrics.hpp"
 #include "server/server.hpp"
 #include "storage/data_directory.hpp"
@@ -314,8 +316,17 @@ int serve(const std::string& config_file) {
     if (auto ec = audit.append(event))
       log::error("audit_append_failed", {{"action", event.action}, {"reason", ec.message()}});
   });
+  // Identity: sign-in, sessions and API tokens (password hashing runs on the server's blocking
+  // pool, bounded by the hasher's own concurrency limit).
+  crypto::PasswordHasher hasher(crypto_context);
+  admin::SessionStore sessions(crypto_context, *database);
+  admin::ApiTokenStore api_tokens(crypto_context, *database);
+  admin::LoginThrottle throttle(*database);
+  admin::Authenticator authenticator(crypto_context, *database, hasher, keyring, audit, sessions, api_tokens, throttle);
   try {
     server::Server server(*config, crypto_context->libctx());
+    server.set_authenticator(&authenticator);
+    server::add_identity_routes(server.router(), authenticator);
     add_scanner_reporting(server, scanner, updater);
     server.add_readiness_check("database", [db = database.get()](std::string& detail) {
       detail = db->backend();

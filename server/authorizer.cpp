@@ -1,11 +1,12 @@
 // Route access policies; see authorizer.hpp.
 #include "server/authorizer.hpp"
 
+#include "admin/authenticator.hpp"
+#include "common/log.hpp"
 #include "crypto/random.hpp"
 
 namespace furoshiki::server {
 
-namespace {
 std::string_view bearer_token(const Request& request) {
   constexpr std::string_view kScheme = "Bearer ";
   const std::string_view value = request.header(boost::beast::http::field::authorization);
@@ -17,7 +18,24 @@ std::string_view bearer_token(const Request& request) {
   }
   return value.substr(kScheme.size());
 }
-}  // namespace
+
+std::string_view session_cookie(const Request& request) {
+  if (!request.headers) return {};
+  // Cookie: a=1; furoshiki_session=TOKEN; b=2 (RFC 6265 section 5.4), possibly in several headers.
+  const auto [first, last] = request.headers->equal_range(boost::beast::http::field::cookie);
+  for (auto it = first; it != last; ++it) {
+    std::string_view rest = it->value();
+    while (!rest.empty()) {
+      const auto semicolon = rest.find(';');
+      std::string_view pair = rest.substr(0, semicolon);
+      rest = semicolon == std::string_view::npos ? std::string_view() : rest.substr(semicolon + 1);
+      while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+      const auto eq = pair.find('=');
+      if (eq != std::string_view::npos && pair.substr(0, eq) == kSessionCookie) return pair.substr(eq + 1);
+    }
+  }
+  return {};
+}
 
 Errc Authorizer::authorize(AuthPolicy policy, const Request& request) const {
   switch (policy) {
@@ -25,9 +43,34 @@ Errc Authorizer::authorize(AuthPolicy policy, const Request& request) const {
     case AuthPolicy::kMetricsReader:
       if (metrics_token_.empty()) return request.client.is_loopback() ? Errc::kOk : Errc::kForbidden;
       return crypto::equal_constant_time(bearer_token(request), metrics_token_) ? Errc::kOk : Errc::kUnauthenticated;
+    case AuthPolicy::kSignedIn:
+    case AuthPolicy::kOrgAdmin:
+      if (!authenticator_) return Errc::kForbidden;
+      return session_cookie(request).empty() && bearer_token(request).empty() ? Errc::kUnauthenticated : Errc::kOk;
     case AuthPolicy::kUnspecified: return Errc::kForbidden;
   }
   return Errc::kForbidden;
+}
+
+Errc Authorizer::authorize_identity(const Route& route, Request& request) const {
+  if (!authenticator_) return Errc::kForbidden;
+  const std::string_view bearer = bearer_token(request);
+  const std::string_view cookie = session_cookie(request);
+  // A bearer token wins: scripts send no cookies, and a browser never sends our API tokens.
+  auto identity = !bearer.empty() ? authenticator_->from_api_token(bearer) : authenticator_->from_session(cookie);
+  if (!identity) {
+    if (identity.error() == Errc::kUnauthenticated) return Errc::kUnauthenticated;
+    log::error("identity_check_failed", {{"request_id", request.request_id}, {"reason", identity.error().message()}});
+    return Errc::kInternal;
+  }
+  const bool safe = request.method == boost::beast::http::verb::get || request.method == boost::beast::http::verb::head;
+  if (bearer.empty() && !safe && !authenticator_->csrf_ok(*identity, request.header("X-CSRF-Token"))) {
+    return Errc::kCsrfFailed;
+  }
+  if (identity->user.password_change_required && !route.before_password_change) return Errc::kPasswordChangeRequired;
+  if (route.policy == AuthPolicy::kOrgAdmin && identity->user.role != "org_admin") return Errc::kForbidden;
+  request.identity = std::make_shared<const admin::Identity>(std::move(*identity));
+  return Errc::kOk;
 }
 
 }  // namespace furoshiki::server

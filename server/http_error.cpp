@@ -34,6 +34,20 @@ HttpError to_http(Errc e) {
               "Files cannot be accepted now: the virus scanner is not ready."};
     case Errc::kScannerBusy:
       return {http::status::service_unavailable, "scanner_busy", "The virus scanner is busy; try again shortly."};
+    case Errc::kInvalidCredentials:
+      return {http::status::unauthorized, "invalid_credentials", "The organization, login or password is wrong."};
+    case Errc::kTotpRequired:
+      return {http::status::unauthorized, "totp_required", "Enter the code from your authenticator app."};
+    case Errc::kTooManyAttempts:
+      return {http::status::too_many_requests, "too_many_attempts", "Too many attempts; try again later."};
+    case Errc::kAccountDisabled:
+      return {http::status::forbidden, "account_disabled", "This account is disabled; ask your administrator."};
+    case Errc::kPasswordChangeRequired:
+      return {http::status::forbidden, "password_change_required", "Set a new password first."};
+    case Errc::kCsrfFailed:
+      return {http::status::forbidden, "csrf_failed", "The request lacks the right X-CSRF-Token."};
+    case Errc::kPasswordPolicy:
+      return {http::status::unprocessable_entity, "password_policy", "The new password does not meet the rules."};
     case Errc::kInternal: return {http::status::internal_server_error, "internal_error", "An internal error occurred."};
   }
   return {http::status::internal_server_error, "internal_error", "An internal error occurred."};

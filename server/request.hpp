@@ -7,8 +7,13 @@
 #include <boost/beast/http/string_body.hpp>
 
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
+
+namespace furoshiki::admin {
+struct Identity;
+}
 
 namespace furoshiki::server {
 
@@ -23,8 +28,11 @@ struct Request {
   std::map<std::string, std::string, std::less<>> params;  // {name} segments of the route pattern
   boost::asio::ip::address client;
   std::string_view request_id;
+  // Who the request acts as (routes with an identity policy; null otherwise).
+  std::shared_ptr<const admin::Identity> identity;
 
   std::string_view header(boost::beast::http::field f) const;
+  std::string_view header(std::string_view name) const;
 };
 
 // A JSON response with the given status and body text.

@@ -46,6 +46,12 @@ std::string_view Request::header(boost::beast::http::field f) const {
   return it == headers->end() ? std::string_view() : std::string_view(it->value());
 }
 
+std::string_view Request::header(std::string_view name) const {
+  if (!headers) return {};
+  auto it = headers->find(name);  // field names compare case-insensitively
+  return it == headers->end() ? std::string_view() : std::string_view(it->value());
+}
+
 Response json_response(boost::beast::http::status status, std::string body) {
   Response res{status, 11};
   res.set(boost::beast::http::field::content_type, "application/json; charset=utf-8");

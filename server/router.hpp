@@ -18,7 +18,14 @@ enum class AuthPolicy {
   kUnspecified,    // default: never served (403)
   kPublic,         // anyone, no credentials
   kMetricsReader,  // bearer token from metrics.token_file, or loopback clients when none is set
+  kSignedIn,       // a user of an active organization: session cookie (+ X-CSRF-Token when unsafe) or API token
+  kOrgAdmin,       // as kSignedIn, with the role org_admin
 };
+
+// Whether the policy needs the request's identity (resolved off the network threads).
+inline bool needs_identity(AuthPolicy policy) {
+  return policy == AuthPolicy::kSignedIn || policy == AuthPolicy::kOrgAdmin;
+}
 
 using Handler = std::function<Response(const Request&)>;
 
@@ -28,6 +35,11 @@ struct Route {
   AuthPolicy policy = AuthPolicy::kUnspecified;
   std::size_t body_limit = 0;  // bytes; 0: the request must not have a body
   Handler handler;
+  // The handler blocks (password hashing, database writes): it runs on the blocking pool, never on
+  // a network thread. Routes with an identity policy always do.
+  bool blocking = false;
+  // Reachable while the user must still replace a one-time password (/me, /me/password, logout).
+  bool before_password_change = false;
 };
 
 struct RouteMatch {

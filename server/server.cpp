@@ -302,6 +302,10 @@ Router& Server::router() { return impl_->state.router; }
 
 Metrics& Server::metrics() { return impl_->state.metrics; }
 
+void Server::set_authenticator(admin::Authenticator* authenticator) {
+  impl_->state.authorizer.set_authenticator(authenticator);
+}
+
 void Server::add_readiness_check(std::string name, ReadinessCheck check) {
   std::lock_guard lock(impl_->checks_mutex);
   impl_->checks.emplace_back(std::move(name), std::move(check));
@@ -341,6 +345,7 @@ int Server::run() {
   for (unsigned i = 1; i < n; ++i) threads.emplace_back([this] { impl_->ioc.run(); });
   impl_->ioc.run();
   for (auto& t : threads) t.join();
+  impl_->state.blocking.join();
   log::info("shutdown_complete", {});
   return 0;
 }

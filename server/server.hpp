@@ -12,6 +12,10 @@
 
 struct ossl_lib_ctx_st;
 
+namespace furoshiki::admin {
+class Authenticator;
+}
+
 namespace furoshiki::server {
 
 class Metrics;
@@ -38,6 +42,8 @@ class Server {
   Router& router();
   Metrics& metrics();
   void add_readiness_check(std::string name, ReadinessCheck check);
+  // Enables the identity policies (kSignedIn, kOrgAdmin); without it those routes answer 403.
+  void set_authenticator(admin::Authenticator* authenticator);
 
   // Binds every configured listener and logs a "listening" event per address (with the real
   // port when the configuration says 0). Throws std::runtime_error naming the address on failure.

@@ -9,6 +9,8 @@
 #include "server/router.hpp"
 #include "server/tls.hpp"
 
+#include <boost/asio/thread_pool.hpp>
+
 #include <atomic>
 
 namespace furoshiki::server {
@@ -26,6 +28,10 @@ struct ServerState {
   TlsContextHolder tls;
   ConnectionTracker connections;
   Authorizer authorizer;
+  // Handlers that block (password hashing, database writes) and identity checks run here, so a
+  // slow disk or a burst of sign-ins cannot stall the network threads. Declared after everything
+  // a task uses; joined before they go (Server stops it first).
+  boost::asio::thread_pool blocking{4};
   std::atomic<bool> draining{false};
   // Connections over a limit that are being told 503; capped so refusing costs little.
   std::atomic<std::size_t> refusing{0};

@@ -6,6 +6,7 @@
 #include "server/http_error.hpp"
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
@@ -228,11 +229,7 @@ class HttpsSession final : public Connection, public std::enable_shared_from_thi
     request_->headers = &header;
 
     const Errc access = state_.authorizer.authorize(route_->policy, *request_);
-    if (access != Errc::kOk) {
-      Response res = error_response(access);
-      if (access == Errc::kUnauthenticated) res.set(http::field::www_authenticate, "Bearer");
-      return send(std::move(res), has_body());
-    }
+    if (access != Errc::kOk) return send(access_refused(access), has_body());
     if (has_body()) {
       const auto length = header_parser_->content_length();
       if (route_->body_limit == 0 || (length && *length > route_->body_limit)) {
@@ -282,16 +279,42 @@ class HttpsSession final : public Connection, public std::enable_shared_from_thi
     do_read_body();
   }
 
+  Response access_refused(Errc access) const {
+    Response res = error_response(access);
+    if (access == Errc::kUnauthenticated) res.set(http::field::www_authenticate, "Bearer");
+    return res;
+  }
+
   void invoke_handler() {
     phase_ = Phase::kHandling;
-    Response res;
+    if (route_->blocking || needs_identity(route_->policy)) {
+      // Off the network thread; the response comes back to this connection's executor. The
+      // session stays alive through the shared pointer the task holds.
+      // The work guard keeps the io_context running (a drain waits for this response) while no
+      // operation of this connection is pending on it.
+      net::post(state_.blocking, [self = shared_from_this(), work = net::make_work_guard(stream_.get_executor())] {
+        Response res = self->run_handler(true);
+        net::post(self->stream_.get_executor(),
+                  [self, res = std::move(res)]() mutable { self->send(std::move(res), false); });
+      });
+      return;
+    }
+    send(run_handler(false), false);
+  }
+
+  // The identity check (identity routes) and the handler; never throws.
+  Response run_handler(bool off_network_thread) {
     try {
-      res = route_->handler(*request_);
+      if (off_network_thread && needs_identity(route_->policy)) {
+        if (const Errc access = state_.authorizer.authorize_identity(*route_, *request_); access != Errc::kOk) {
+          return access_refused(access);
+        }
+      }
+      return route_->handler(*request_);
     } catch (const std::exception& e) {
       log::error("handler_failed", {{"request_id", request_id_}, {"route", route_->pattern}, {"reason", e.what()}});
-      res = error_response(Errc::kInternal);
+      return error_response(Errc::kInternal);
     }
-    send(std::move(res), false);
   }
 
   Response error_response(Errc e) const { return json_response(to_http(e).status, error_body(e)); }
