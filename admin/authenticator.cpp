@@ -108,7 +108,7 @@ boost::system::result<SignInResult> Authenticator::sign_in(const SignInRequest& 
   };
   if (!password_ok) return refuse(SignInOutcome::kInvalidCredentials, account ? "wrong_password" : "unknown_account");
   if (account->org_status != "active") return refuse(SignInOutcome::kInvalidCredentials, "organization_not_active");
-  if (account->totp_enabled && !second_factor_ok(account->org_id, account->user_id, request.totp)) {
+  if (account->totp_enabled && !second_factor_ok(account->org_id, account->user_id, request)) {
     if (request.totp.empty()) {
       // Not a failure of its own: the password was right and the client now asks for the code.
       result.outcome = SignInOutcome::kTotpRequired;
@@ -148,8 +148,35 @@ boost::system::result<SignInResult> Authenticator::sign_in(const SignInRequest& 
   return result;
 }
 
-bool Authenticator::second_factor_ok(const std::string& org_id, const std::string& user_id, const std::string& code) {
+bool Authenticator::second_factor_ok(const std::string& org_id, const std::string& user_id,
+                                     const SignInRequest& request) {
+  const std::string& code = request.totp;
   if (code.empty()) return false;
+  if (is_recovery_code(code)) {
+    // Checked by shape first: a recovery code is never tried as a TOTP code, nor the reverse.
+    auto used = use_recovery_code(*ctx_, db_, org_id, user_id, code);
+    if (!used) {
+      log::error("recovery_code_check_failed", {{"reason", used.error().message()}});
+      return false;
+    }
+    if (!*used) return false;
+    std::int64_t left = 0;
+    if (db_.execute("SELECT count(*) FROM recovery_codes WHERE org_id = ?1 AND user_id = ?2 AND used_at IS NULL",
+                    {org_id, user_id}, [&](const db::Row& r) { left = r.integer(0); })) {
+      left = -1;
+    }
+    AuditEvent e{.chain = AuditChain::organization(org_id)};
+    e.actor_type = ActorType::kUser;
+    e.actor_id = user_id;
+    e.actor_login = request.login;
+    e.client = request.client;
+    e.user_agent = request.user_agent;
+    e.action = "auth.recovery_code_used";
+    e.target = user_id;
+    e.details = {{"recovery_codes_left", left}};
+    if (auto ec = audit_.append(e)) log::error("audit_append_failed", {{"action", e.action}, {"reason", ec.message()}});
+    return true;
+  }
   std::vector<std::uint8_t> sealed;
   std::optional<std::int64_t> last_step;
   if (db_.execute("SELECT totp_secret, totp_last_step FROM users WHERE org_id = ?1 AND id = ?2", {org_id, user_id},

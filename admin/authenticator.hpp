@@ -91,7 +91,8 @@ class Authenticator {
  private:
   boost::system::result<Identity> identity_for(const Principal& principal,
                                                std::optional<crypto::TokenHash> csrf_token_hash);
-  bool second_factor_ok(const std::string& org_id, const std::string& user_id, const std::string& code);
+  // The TOTP code or, by its shape, a recovery code of request.totp; each is accepted once.
+  bool second_factor_ok(const std::string& org_id, const std::string& user_id, const SignInRequest& request);
   void audit_attempt(const std::string& org_id, const SignInRequest& request, const std::string& user_id,
                      AuditOutcome outcome, const std::string& reason);
 

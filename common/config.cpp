@@ -1,6 +1,8 @@
 // Strict TOML configuration loading; see config.hpp and docs/configuration.md.
 #include "common/config.hpp"
 
+#include "common/network_range.hpp"
+
 #include <toml++/toml.h>
 #include <boost/url/parse.hpp>
 
@@ -351,6 +353,9 @@ ConfigResult parse_config(std::string_view text, const fs::path& base_dir, std::
     }
     s.integer("io_threads", config.server.io_threads, 0, 256);
     s.duration("shutdown_grace_seconds", config.server.shutdown_grace, 0, 3600);
+    s.strings("trusted_proxies", config.server.trusted_proxies, [](const std::string& range) -> std::string {
+      return parse_network_range(range) ? "" : "must be IPv4 or IPv6 networks in CIDR notation, e.g. \"10.0.0.0/8\"";
+    });
     Section redirect = s.table("redirect");
     redirect.addresses("listen", config.server.redirect_listen);
     redirect.reject_unknown();

@@ -26,6 +26,9 @@ struct ServerConfig {
   unsigned io_threads = 0;  // 0: one per core
   std::chrono::seconds shutdown_grace{30};
   std::vector<ListenAddress> redirect_listen;  // plain-HTTP listeners that only redirect
+  // Reverse proxies whose X-Forwarded-For is believed (CIDR strings, common/network_range.hpp).
+  // From any other peer the client address is the socket peer.
+  std::vector<std::string> trusted_proxies;
 };
 
 struct TlsConfig {

@@ -32,6 +32,8 @@ class Category final : public boost::system::error_category {
       case Errc::kPasswordChangeRequired: return "password change required";
       case Errc::kCsrfFailed: return "CSRF token missing or wrong";
       case Errc::kPasswordPolicy: return "password does not meet the policy";
+      case Errc::kIpNotAllowed: return "address not allowed";
+      case Errc::kInvalidCode: return "invalid code";
       case Errc::kScannerBusy: return "scanner busy";
       case Errc::kInternal: return "internal error";
     }

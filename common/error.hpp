@@ -32,6 +32,8 @@ enum class Errc {
   kPasswordChangeRequired,  // a one-time password is in use: only the password change is allowed
   kCsrfFailed,              // a state-changing request with the session cookie lacks the right X-CSRF-Token
   kPasswordPolicy,          // a new password breaks the organization's rules
+  kIpNotAllowed,            // the client address is outside the organization's IP allowlist
+  kInvalidCode,             // a one-time code (TOTP enrolment confirmation) is wrong
   kInternal,                // a bug or an unexpected failure; details only in the log
 };
 

@@ -3,8 +3,11 @@
 #include "admin/audit_log.hpp"
 #include "admin/authenticator.hpp"
 #include "admin/instance.hpp"
+#include "admin/ip_allowlist.hpp"
 #include "admin/organizations.hpp"
+#include "admin/second_factor.hpp"
 #include "admin/tenant_keys.hpp"
+#include "admin/users.hpp"
 #include "common/config.hpp"
 #include "common/log.hpp"
 #include "common/version.hpp"
@@ -17,6 +20,8 @@
 #include "scanner/scan_pool.hpp"
 #include "scanner/scanner.hpp"
 #include "scanner/updater.hpp"
+#include "server/account_routes.hpp"
+#include "server/admin_routes.hpp"
 #include "server/identity_routes.hpp"
 #include "server/metrics.hpp"
 #include "server/server.hpp"
@@ -323,10 +328,30 @@ int serve(const std::string& config_file) {
   admin::ApiTokenStore api_tokens(crypto_context, *database);
   admin::LoginThrottle throttle(*database);
   admin::Authenticator authenticator(crypto_context, *database, hasher, keyring, audit, sessions, api_tokens, throttle);
+  admin::UserDirectory users(crypto_context, *database, hasher, audit);
+  server::AdminRouteServices admin_services{users, audit, sessions, *database};
+  admin::SecondFactorEnrolment second_factor(crypto_context, *database, keyring, audit);
+  server::AccountRouteServices account_services{second_factor, api_tokens, audit, *database};
   try {
     server::Server server(*config, crypto_context->libctx());
     server.set_authenticator(&authenticator);
-    server::add_identity_routes(server.router(), authenticator);
+    // Organizations' IP allowlists: at sign-in (by code) and on every signed-in request (by id).
+    // An unreadable policy refuses (fail closed).
+    server.set_network_check([db = database.get()](const std::string& org_id, const boost::asio::ip::address& client) {
+      admin::Allowlist allowlist;
+      if (admin::load_allowlist(*db, org_id, allowlist)) return Errc::kInternal;
+      return allowlist.allows(client) ? Errc::kOk : Errc::kIpNotAllowed;
+    });
+    server::IdentityRouteOptions identity_options;
+    identity_options.sign_in_network_check = [db = database.get()](const std::string& org_code,
+                                                                   const boost::asio::ip::address& client) {
+      admin::Allowlist allowlist;
+      if (admin::load_allowlist_by_code(*db, org_code, allowlist)) return Errc::kInternal;
+      return allowlist.allows(client) ? Errc::kOk : Errc::kIpNotAllowed;
+    };
+    server::add_identity_routes(server.router(), authenticator, identity_options);
+    server::add_admin_routes(server.router(), admin_services);
+    server::add_account_routes(server.router(), account_services);
     add_scanner_reporting(server, scanner, updater);
     server.add_readiness_check("database", [db = database.get()](std::string& detail) {
       detail = db->backend();

@@ -63,6 +63,11 @@ Errc Authorizer::authorize_identity(const Route& route, Request& request) const 
     log::error("identity_check_failed", {{"request_id", request.request_id}, {"reason", identity.error().message()}});
     return Errc::kInternal;
   }
+  if (network_check_) {
+    if (const Errc allowed = network_check_(identity->scope.org_id(), request.client); allowed != Errc::kOk) {
+      return allowed == Errc::kIpNotAllowed ? Errc::kIpNotAllowed : Errc::kInternal;
+    }
+  }
   const bool safe = request.method == boost::beast::http::verb::get || request.method == boost::beast::http::verb::head;
   if (bearer.empty() && !safe && !authenticator_->csrf_ok(*identity, request.header("X-CSRF-Token"))) {
     return Errc::kCsrfFailed;

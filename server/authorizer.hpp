@@ -6,6 +6,7 @@
 #include "server/request.hpp"
 #include "server/router.hpp"
 
+#include <functional>
 #include <string>
 
 namespace furoshiki::admin {
@@ -30,6 +31,11 @@ class Authorizer {
   // Identity policies need an authenticator; without one they are denied.
   void set_authenticator(admin::Authenticator* authenticator) { authenticator_ = authenticator; }
 
+  // Whether an organization (by id) accepts requests from an address: Errc::kOk, kIpNotAllowed,
+  // or another error (refused). Checked on every identity route after the credentials.
+  using NetworkCheck = std::function<Errc(const std::string& org_id, const boost::asio::ip::address& client)>;
+  void set_network_check(NetworkCheck check) { network_check_ = std::move(check); }
+
   // Errc::kOk, kUnauthenticated (credentials missing or wrong) or kForbidden. For identity
   // policies this is only the cheap first step (are there credentials at all?); the full check
   // is authorize_identity().
@@ -43,6 +49,7 @@ class Authorizer {
  private:
   std::string metrics_token_;
   admin::Authenticator* authenticator_ = nullptr;
+  NetworkCheck network_check_;
 };
 
 }  // namespace furoshiki::server

@@ -46,8 +46,12 @@ HttpError to_http(Errc e) {
       return {http::status::forbidden, "password_change_required", "Set a new password first."};
     case Errc::kCsrfFailed:
       return {http::status::forbidden, "csrf_failed", "The request lacks the right X-CSRF-Token."};
+    case Errc::kIpNotAllowed:
+      return {http::status::forbidden, "ip_not_allowed", "Your organization does not allow access from this address."};
     case Errc::kPasswordPolicy:
       return {http::status::unprocessable_entity, "password_policy", "The new password does not meet the rules."};
+    case Errc::kInvalidCode:
+      return {http::status::unprocessable_entity, "invalid_code", "The code is wrong; enter the current one."};
     case Errc::kInternal: return {http::status::internal_server_error, "internal_error", "An internal error occurred."};
   }
   return {http::status::internal_server_error, "internal_error", "An internal error occurred."};

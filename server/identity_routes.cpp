@@ -55,10 +55,11 @@ std::string client_of(const Request& request) { return request.client.to_string(
 
 }  // namespace
 
-boost::json::object user_json(const admin::Identity& identity) {
-  const auto& u = identity.user;
+boost::json::object user_json(const admin::Identity& identity) { return user_json(identity.user, identity.org_code); }
+
+boost::json::object user_json(const admin::User& u, std::string_view org_code) {
   return {{"id", u.id},
-          {"org", identity.org_code},
+          {"org", org_code},
           {"login", u.login},
           {"display_name", u.display_name},
           {"role", u.role},
@@ -80,6 +81,10 @@ void add_identity_routes(Router& router, admin::Authenticator& authenticator, Id
              !string_field(*body, "password", sign_in.password, true, problem) ||
              !string_field(*body, "totp", sign_in.totp, false, problem)) {
            return error(Errc::kBadRequest, problem);
+         }
+         if (options.sign_in_network_check) {
+           const Errc allowed = options.sign_in_network_check(sign_in.org_code, request.client);
+           if (allowed != Errc::kOk) return error(allowed == Errc::kIpNotAllowed ? allowed : Errc::kInternal);
          }
          sign_in.client = client_of(request);
          sign_in.user_agent = std::string(request.header(http::field::user_agent));

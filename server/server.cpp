@@ -306,6 +306,10 @@ void Server::set_authenticator(admin::Authenticator* authenticator) {
   impl_->state.authorizer.set_authenticator(authenticator);
 }
 
+void Server::set_network_check(std::function<Errc(const std::string&, const boost::asio::ip::address&)> check) {
+  impl_->state.authorizer.set_network_check(std::move(check));
+}
+
 void Server::add_readiness_check(std::string name, ReadinessCheck check) {
   std::lock_guard lock(impl_->checks_mutex);
   impl_->checks.emplace_back(std::move(name), std::move(check));

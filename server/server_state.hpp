@@ -3,6 +3,7 @@
 #pragma once
 
 #include "common/config.hpp"
+#include "common/network_range.hpp"
 #include "server/authorizer.hpp"
 #include "server/connections.hpp"
 #include "server/metrics.hpp"
@@ -20,7 +21,11 @@ struct ServerState {
       : config(c),
         tls(std::move(tls_ctx)),
         connections(c.limits.max_connections, c.limits.max_connections_per_client),
-        authorizer(std::move(metrics_token)) {}
+        authorizer(std::move(metrics_token)) {
+    for (const auto& range : c.server.trusted_proxies) {
+      if (auto parsed = parse_network_range(range)) trusted_proxies.push_back(*parsed);  // validated by config
+    }
+  }
 
   const Config& config;
   Router router;
@@ -28,6 +33,7 @@ struct ServerState {
   TlsContextHolder tls;
   ConnectionTracker connections;
   Authorizer authorizer;
+  std::vector<NetworkRange> trusted_proxies;
   // Handlers that block (password hashing, database writes) and identity checks run here, so a
   // slow disk or a burst of sign-ins cannot stall the network threads. Declared after everything
   // a task uses; joined before they go (Server stops it first).

@@ -3,6 +3,7 @@
 
 #include "common/log.hpp"
 #include "crypto/random.hpp"
+#include "server/client_address.hpp"
 #include "server/http_error.hpp"
 
 #include <boost/asio/dispatch.hpp>
@@ -16,6 +17,19 @@
 #include <optional>
 
 namespace furoshiki::server {
+
+namespace {
+// Every X-Forwarded-For header of the request, joined with ',' in order.
+std::string forwarded_for(const boost::beast::http::fields& header) {
+  std::string out;
+  const auto [first, last] = header.equal_range("X-Forwarded-For");
+  for (auto it = first; it != last; ++it) {
+    if (!out.empty()) out += ',';
+    out += std::string_view(it->value());
+  }
+  return out;
+}
+}  // namespace
 
 namespace beast = boost::beast;
 namespace http = beast::http;
@@ -224,7 +238,7 @@ class HttpsSession final : public Connection, public std::enable_shared_from_thi
     request_->path = path_;
     request_->query = query_;
     request_->params = std::move(match.params);
-    request_->client = client_;
+    request_->client = effective_client(client_, forwarded_for(header), state_.trusted_proxies);
     request_->request_id = request_id_;
     request_->headers = &header;
 

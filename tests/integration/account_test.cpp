@@ -1,0 +1,152 @@
+// The signed-in user's account over real HTTPS (api.md "Auth"): TOTP enrolment and sign-in with
+// a code (each code once) or a recovery code (each once), and API tokens for scripts — created
+// and shown once, used as a bearer token, listed without their value, revoked.
+#include "crypto/context.hpp"
+#include "crypto/totp.hpp"
+#include "harness.hpp"
+#include "https_client.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/json/serialize.hpp>
+
+#include <chrono>
+
+namespace furoshiki::integration {
+namespace {
+
+constexpr const char* kNewPassword = "violet tractor umbrella 8";
+
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+class Account : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    instance_.write_config();
+    const auto r = run_furoshiki({"org", "create", "--config", instance_.config_file().string(), "--code", "acme",
+                                  "--name", "ACME", "--admin-email", "admin@acme.test"},
+                                 60s);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto at = r.out.find("one-time password:");
+    ASSERT_NE(at, std::string::npos);
+    const std::string one_time = r.out.substr(r.out.find_first_not_of(' ', at + 18), 24);
+    server_ = ServerProcess::start(instance_);
+
+    // Sign in and replace the one-time password: only then is the account usable.
+    const auto signed_in = login(one_time);
+    ASSERT_EQ(status_of(signed_in), 200u) << server_->log_text();
+    cookie_ = cookie_of(*signed_in);
+    csrf_ = std::string(signed_in->json().at("csrf_token").as_string());
+    const std::string change =
+        boost::json::serialize(boost::json::object{{"current", one_time}, {"new", kNewPassword}});
+    const auto changed = call("POST", "/api/v1/me/password", change, session_headers());
+    ASSERT_EQ(status_of(changed), 204u) << (changed ? changed->body : "");
+    cookie_ = cookie_of(*changed);
+    csrf_ = changed->header("X-CSRF-Token");
+  }
+
+  std::optional<HttpResponse> call(std::string_view method, std::string_view target, const std::string& body = "",
+                                   std::vector<std::pair<std::string, std::string>> headers = {}) {
+    TlsClient client;
+    auto connection = client.connect(server_->https());
+    if (!connection) return std::nullopt;
+    if (!body.empty()) {
+      headers.emplace_back("Content-Type", "application/json");
+      headers.emplace_back("Content-Length", std::to_string(body.size()));
+    }
+    std::string raw = http_request(method, target, headers, false);
+    return connection->request(raw + body);
+  }
+
+  std::optional<HttpResponse> login(const std::string& password, const std::string& totp = "") {
+    boost::json::object body{{"org", "acme"}, {"login", "admin@acme.test"}, {"password", password}};
+    if (!totp.empty()) body["totp"] = totp;
+    return call("POST", "/api/v1/auth/login", boost::json::serialize(body));
+  }
+
+  std::vector<std::pair<std::string, std::string>> session_headers() const {
+    return {{"Cookie", cookie_}, {"X-CSRF-Token", csrf_}};
+  }
+
+  static std::string cookie_of(const HttpResponse& r) {
+    const std::string set = r.header("Set-Cookie");
+    return set.substr(0, set.find(';'));
+  }
+
+  static std::string error_code(const std::optional<HttpResponse>& r) {
+    if (!r) return "(no response)";
+    const auto body = r->json();
+    if (!body.is_object() || !body.as_object().contains("error")) return "(no error)";
+    return std::string(body.at("error").at("code").as_string());
+  }
+
+  std::shared_ptr<crypto::CryptoContext> ctx_ = crypto::CryptoContext::create(crypto::CryptoSettings{});
+  Instance instance_;
+  std::unique_ptr<ServerProcess> server_;
+  std::string cookie_, csrf_;
+};
+
+TEST_F(Account, TotpEnrolmentThenSignInWithACodeOrARecoveryCode) {
+  const auto enrolment = call("POST", "/api/v1/me/totp", "", session_headers());
+  ASSERT_EQ(status_of(enrolment), 200u) << (enrolment ? enrolment->body : "");
+  const auto e = enrolment->json();
+  EXPECT_TRUE(e.at("otpauth_uri").as_string().starts_with("otpauth://totp/furoshiki:"));
+  EXPECT_TRUE(e.at("qr_svg").as_string().starts_with("<svg"));
+  EXPECT_EQ(enrolment->header("Cache-Control"), "no-store");
+  const auto secret = crypto::base32_decode(e.at("secret").as_string());
+  ASSERT_TRUE(secret);
+
+  const auto wrong = call("POST", "/api/v1/me/totp/confirm", R"({"code":"abcdef"})", session_headers());
+  EXPECT_EQ(status_of(wrong), 422u);
+  EXPECT_EQ(error_code(wrong), "invalid_code");
+
+  const std::string code = crypto::totp_code(*ctx_, *secret, unix_now());
+  const auto confirmed = call("POST", "/api/v1/me/totp/confirm",
+                              boost::json::serialize(boost::json::object{{"code", code}}), session_headers());
+  ASSERT_EQ(status_of(confirmed), 200u) << (confirmed ? confirmed->body : "");
+  const auto confirmed_body = confirmed->json();
+  const auto& recovery = confirmed_body.at("recovery_codes").as_array();
+  ASSERT_EQ(recovery.size(), 10u);
+  const std::string recovery_code(recovery[0].as_string());
+  EXPECT_EQ(call("GET", "/api/v1/me", "", {{"Cookie", cookie_}})->json().at("totp_enabled"), true);
+
+  EXPECT_EQ(status_of(call("POST", "/api/v1/auth/logout", "", session_headers())), 204u);
+  EXPECT_EQ(error_code(login(kNewPassword)), "totp_required");
+  const std::string next = crypto::totp_code(*ctx_, *secret, unix_now() + 30);
+  EXPECT_EQ(status_of(login(kNewPassword, next)), 200u);
+  EXPECT_EQ(error_code(login(kNewPassword, next)), "totp_required") << "a code signs in once";
+  EXPECT_EQ(status_of(login(kNewPassword, recovery_code)), 200u);
+  EXPECT_EQ(error_code(login(kNewPassword, recovery_code)), "totp_required") << "a recovery code works once";
+}
+
+TEST_F(Account, ApiTokensAreShownOnceUsableAndRevocable) {
+  const auto created = call("POST", "/api/v1/me/tokens", R"({"name":"ci","expires_in_days":30})", session_headers());
+  ASSERT_EQ(status_of(created), 201u) << (created ? created->body : "");
+  const auto body = created->json();
+  const std::string value(body.at("value").as_string());
+  const std::string id(body.at("token").at("id").as_string());
+  EXPECT_TRUE(value.starts_with("fsk_"));
+  EXPECT_EQ(body.at("token").at("name"), "ci");
+  EXPECT_FALSE(body.at("token").at("expires_at").as_string().empty());
+
+  const auto me = call("GET", "/api/v1/me", "", {{"Authorization", "Bearer " + value}});
+  ASSERT_EQ(status_of(me), 200u);
+  EXPECT_EQ(me->json().at("login"), "admin@acme.test");
+
+  const auto listed = call("GET", "/api/v1/me/tokens", "", {{"Cookie", cookie_}});
+  ASSERT_EQ(status_of(listed), 200u);
+  EXPECT_EQ(listed->json().at("tokens").as_array().size(), 1u);
+  EXPECT_EQ(listed->body.find(value), std::string::npos) << "the value is never listed";
+  EXPECT_EQ(listed->body.find(value.substr(4)), std::string::npos);
+
+  EXPECT_EQ(status_of(call("POST", "/api/v1/me/tokens", R"({"name":"ci","expires_in_days":0})", session_headers())),
+            400u);
+  EXPECT_EQ(status_of(call("DELETE", "/api/v1/me/tokens/0123456789abcdef", "", session_headers())), 404u);
+  EXPECT_EQ(status_of(call("DELETE", "/api/v1/me/tokens/" + id, "", session_headers())), 204u);
+  EXPECT_EQ(status_of(call("GET", "/api/v1/me", "", {{"Authorization", "Bearer " + value}})), 401u);
+}
+
+}  // namespace
+}  // namespace furoshiki::integration
