@@ -11,6 +11,8 @@
 
 #include <openssl/crypto.h>
 
+#include <boost/json/parse.hpp>
+
 #include <chrono>
 
 namespace furoshiki::admin {
@@ -210,11 +212,37 @@ boost::system::result<Identity> Authenticator::identity_for(const Principal& pri
     return e.code == Errc::kNotFound ? make_error_code(Errc::kUnauthenticated) : e.code;
   }
   if (identity.user.disabled) return make_error_code(Errc::kUnauthenticated);
-  if (auto ec = db_.execute("SELECT code FROM organizations WHERE id = ?1 AND status = 'active'", {principal.org_id},
-                            [&](const db::Row& r) { identity.org_code = r.text(0); })) {
+  std::string policy_text, changed_at;
+  if (auto ec = db_.execute("SELECT o.code, o.policy, u.password_changed_at FROM organizations o "
+                            "JOIN users u ON u.org_id = o.id AND u.id = ?2 WHERE o.id = ?1 AND o.status = 'active'",
+                            {principal.org_id, principal.user_id}, [&](const db::Row& r) {
+                              identity.org_code = r.text(0);
+                              policy_text = r.text(1);
+                              changed_at = r.text(2);
+                            })) {
     return ec;
   }
   if (identity.org_code.empty()) return make_error_code(Errc::kUnauthenticated);
+  // The organization's policy, read on every request so that a change applies at once. An
+  // unreadable policy refuses (fail closed).
+  PasswordRules rules;
+  if (auto e = rules_from_policy(policy_text, rules)) {
+    log::error("policy_unreadable", {{"org_id", principal.org_id}, {"reason", e.message}});
+    return make_error_code(Errc::kInternal);
+  }
+  if (rules.expiry_days > 0 && expired(rules, changed_at, std::chrono::system_clock::now())) {
+    identity.user.password_change_required = true;
+  }
+  boost::system::error_code parse_ec;
+  const auto policy = boost::json::parse(policy_text, parse_ec);
+  std::string require_2fa = "none";
+  if (!parse_ec && policy.is_object()) {
+    if (const auto* v = policy.as_object().if_contains("require_2fa"); v && v->is_string()) {
+      require_2fa = std::string(v->as_string());
+    }
+  }
+  const bool required = require_2fa == "all" || (require_2fa == "admins" && identity.user.role == "org_admin");
+  identity.totp_enrolment_required = required && !identity.user.totp_enabled;
   return identity;
 }
 

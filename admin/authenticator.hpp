@@ -49,7 +49,10 @@ struct Identity {
   Principal principal;
   std::optional<crypto::TokenHash> csrf_token_hash;  // sessions only; API tokens need no CSRF token
   std::string org_code;
-  User user;
+  User user;  // password_change_required is also set when the organization's password expiry has passed
+  // The organization requires a second factor (policy require_2fa "all", or "admins" for an
+  // org_admin) and the user has none yet: only enrolment and the account pages answer.
+  bool totp_enrolment_required = false;
 };
 
 struct SignInResult {

@@ -30,6 +30,7 @@ class Category final : public boost::system::error_category {
       case Errc::kTooManyAttempts: return "too many attempts";
       case Errc::kAccountDisabled: return "account disabled";
       case Errc::kPasswordChangeRequired: return "password change required";
+      case Errc::kTotpEnrolmentRequired: return "second factor enrolment required";
       case Errc::kCsrfFailed: return "CSRF token missing or wrong";
       case Errc::kPasswordPolicy: return "password does not meet the policy";
       case Errc::kIpNotAllowed: return "address not allowed";

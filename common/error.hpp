@@ -30,6 +30,7 @@ enum class Errc {
   kTooManyAttempts,         // sign-in throttled (Retry-After)
   kAccountDisabled,         // sign-in: the password was right; the account is disabled
   kPasswordChangeRequired,  // a one-time password is in use: only the password change is allowed
+  kTotpEnrolmentRequired,   // the organization requires a second factor the user has not enrolled
   kCsrfFailed,              // a state-changing request with the session cookie lacks the right X-CSRF-Token
   kPasswordPolicy,          // a new password breaks the organization's rules
   kIpNotAllowed,            // the client address is outside the organization's IP allowlist

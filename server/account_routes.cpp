@@ -94,7 +94,7 @@ void add_account_routes(Router& router, AccountRouteServices& services) {
                 res.set(http::field::cache_control, "no-store");  // the answer holds the secret
                 return res;
               },
-              true});
+              true, false, true});
 
   router.add({http::verb::post, "/api/v1/me/totp/confirm", AuthPolicy::kSignedIn, kSmallJsonBody,
               [&services](const Request& request) -> Response {
@@ -117,7 +117,7 @@ void add_account_routes(Router& router, AccountRouteServices& services) {
                 res.set(http::field::cache_control, "no-store");
                 return res;
               },
-              true});
+              true, false, true});
 
   router.add({http::verb::post, "/api/v1/me/tokens", AuthPolicy::kSignedIn, kSmallJsonBody,
               [&services](const Request& request) -> Response {

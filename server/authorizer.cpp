@@ -73,6 +73,7 @@ Errc Authorizer::authorize_identity(const Route& route, Request& request) const 
     return Errc::kCsrfFailed;
   }
   if (identity->user.password_change_required && !route.before_password_change) return Errc::kPasswordChangeRequired;
+  if (identity->totp_enrolment_required && !route.during_totp_enrolment) return Errc::kTotpEnrolmentRequired;
   if (route.policy == AuthPolicy::kOrgAdmin && identity->user.role != "org_admin") return Errc::kForbidden;
   request.identity = std::make_shared<const admin::Identity>(std::move(*identity));
   return Errc::kOk;

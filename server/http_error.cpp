@@ -44,6 +44,9 @@ HttpError to_http(Errc e) {
       return {http::status::forbidden, "account_disabled", "This account is disabled; ask your administrator."};
     case Errc::kPasswordChangeRequired:
       return {http::status::forbidden, "password_change_required", "Set a new password first."};
+    case Errc::kTotpEnrolmentRequired:
+      return {http::status::forbidden, "totp_enrolment_required",
+              "Your organization requires two-step sign-in: set up an authenticator app first."};
     case Errc::kCsrfFailed:
       return {http::status::forbidden, "csrf_failed", "The request lacks the right X-CSRF-Token."};
     case Errc::kIpNotAllowed:

@@ -55,7 +55,11 @@ std::string client_of(const Request& request) { return request.client.to_string(
 
 }  // namespace
 
-boost::json::object user_json(const admin::Identity& identity) { return user_json(identity.user, identity.org_code); }
+boost::json::object user_json(const admin::Identity& identity) {
+  boost::json::object out = user_json(identity.user, identity.org_code);
+  out["totp_enrolment_required"] = identity.totp_enrolment_required;
+  return out;
+}
 
 boost::json::object user_json(const admin::User& u, std::string_view org_code) {
   return {{"id", u.id},
@@ -106,6 +110,7 @@ void add_identity_routes(Router& router, admin::Authenticator& authenticator, Id
          out["user"] = user_json(*result->identity);
          out["csrf_token"] = result->session->csrf_token;
          out["password_change_required"] = result->identity->user.password_change_required;
+         out["totp_enrolment_required"] = result->identity->totp_enrolment_required;
          Response res = json_response(http::status::ok, boost::json::serialize(out));
          res.set(http::field::set_cookie, session_cookie_header(result->session->token, options.session_lifetime));
          return res;
@@ -121,13 +126,13 @@ void add_identity_routes(Router& router, admin::Authenticator& authenticator, Id
                 res.set(http::field::set_cookie, session_cookie_header("", std::chrono::seconds(0)));
                 return res;
               },
-              true, true});
+              true, true, true});
 
   router.add({http::verb::get, "/api/v1/me", AuthPolicy::kSignedIn, 0,
               [](const Request& request) -> Response {
                 return json_response(http::status::ok, boost::json::serialize(user_json(*request.identity)));
               },
-              true, true});
+              true, true, true});
 
   router.add({http::verb::post, "/api/v1/me/password", AuthPolicy::kSignedIn, kSmallJsonBody,
               [&authenticator, options](const Request& request) -> Response {
@@ -160,7 +165,7 @@ void add_identity_routes(Router& router, admin::Authenticator& authenticator, Id
                 res.set("X-CSRF-Token", session->csrf_token);
                 return res;
               },
-              true, true});
+              true, true, true});
 }
 
 }  // namespace furoshiki::server

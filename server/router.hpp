@@ -40,6 +40,9 @@ struct Route {
   bool blocking = false;
   // Reachable while the user must still replace a one-time password (/me, /me/password, logout).
   bool before_password_change = false;
+  // Reachable while the organization requires a second factor the user has not enrolled yet
+  // (/me, /me/password, /me/totp, /me/totp/confirm, logout).
+  bool during_totp_enrolment = false;
 };
 
 struct RouteMatch {

@@ -134,6 +134,28 @@ TEST_F(Auth, CookieRequestsNeedTheCsrfTokenAndTheNewPasswordFirst) {
   EXPECT_EQ(status_of(login(password_)), 401u);
 }
 
+TEST_F(Auth, RequiredSecondFactorGatesEverythingButEnrolment) {
+  const auto first = login(password_);
+  ASSERT_EQ(status_of(first), 200u);
+  const std::string csrf(first->json().at("csrf_token").as_string());
+  const std::string change =
+      boost::json::serialize(boost::json::object{{"current", password_}, {"new", "violet tractor umbrella 8"}});
+  const auto changed =
+      call("POST", "/api/v1/me/password", change, {{"Cookie", cookie_of(*first)}, {"X-CSRF-Token", csrf}});
+  ASSERT_EQ(status_of(changed), 204u);
+  const std::string cookie = cookie_of(*changed);
+  const std::string new_csrf = changed->header("X-CSRF-Token");
+  const std::string policy = boost::json::serialize(boost::json::object{{"require_2fa", "all"}});
+  ASSERT_EQ(status_of(call("PUT", "/api/v1/admin/policy", policy, {{"Cookie", cookie}, {"X-CSRF-Token", new_csrf}})),
+            200u);
+  const auto me = call("GET", "/api/v1/me", "", {{"Cookie", cookie}});
+  ASSERT_EQ(status_of(me), 200u);
+  EXPECT_EQ(me->json().at("totp_enrolment_required"), true);
+  EXPECT_EQ(error_code(call("GET", "/api/v1/admin/users", "", {{"Cookie", cookie}})), "totp_enrolment_required");
+  const auto enrol = call("POST", "/api/v1/me/totp", "", {{"Cookie", cookie}, {"X-CSRF-Token", new_csrf}});
+  EXPECT_EQ(status_of(enrol), 200u) << (enrol ? enrol->body : "");
+}
+
 TEST_F(Auth, SignOutEndsTheSessionOnTheServer) {
   const auto r = login(password_);
   ASSERT_EQ(status_of(r), 200u);

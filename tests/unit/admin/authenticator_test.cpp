@@ -212,6 +212,39 @@ TEST_F(AuthenticatorTest, PasswordChangeFollowsTheRulesAndRotatesSessions) {
   EXPECT_EQ(sign_in("acme", "admin@acme.test", "violet tractor umbrella 8").outcome, SignInOutcome::kSignedIn);
 }
 
+TEST_F(AuthenticatorTest, OrganizationRequiringTwoStepSignInGatesUsersWithoutIt) {
+  ASSERT_FALSE(
+      db_->execute("UPDATE organizations SET policy = '{\"require_2fa\":\"admins\"}' WHERE id = ?1", {acme_.id}));
+  auto r = sign_in("acme", "admin@acme.test", password_);
+  ASSERT_EQ(r.outcome, SignInOutcome::kSignedIn);
+  EXPECT_TRUE(r.identity->totp_enrolment_required);
+  enrol_totp();
+  auto identity = auth_->from_session(r.session->token);
+  ASSERT_TRUE(identity);
+  EXPECT_FALSE(identity->totp_enrolment_required) << "enrolled now";
+  ASSERT_FALSE(
+      db_->execute("UPDATE organizations SET policy = '{\"require_2fa\":\"none\"}' WHERE id = ?1", {acme_.id}));
+  ASSERT_FALSE(db_->execute("UPDATE users SET totp_enabled = 0 WHERE id = ?1", {admin_id_}));
+  identity = auth_->from_session(r.session->token);
+  ASSERT_TRUE(identity);
+  EXPECT_FALSE(identity->totp_enrolment_required);
+}
+
+TEST_F(AuthenticatorTest, ExpiredPasswordMustBeChanged) {
+  ASSERT_FALSE(
+      db_->execute("UPDATE users SET password_change_required = 0, "
+                   "password_changed_at = '2020-01-01T00:00:00.000Z' WHERE id = ?1",
+                   {admin_id_}));
+  auto r = sign_in("acme", "admin@acme.test", password_);
+  ASSERT_EQ(r.outcome, SignInOutcome::kSignedIn);
+  EXPECT_FALSE(r.identity->user.password_change_required) << "no expiry by default";
+  ASSERT_FALSE(db_->execute("UPDATE organizations SET policy = '{\"password\":{\"expiry_days\":90}}' WHERE id = ?1",
+                            {acme_.id}));
+  auto identity = auth_->from_session(r.session->token);
+  ASSERT_TRUE(identity);
+  EXPECT_TRUE(identity->user.password_change_required);
+}
+
 TEST_F(AuthenticatorTest, SealedTotpSecretOpensOnlyForItsUserAndOrganization) {
   const auto secret = crypto::generate_totp_secret(*ctx_);
   std::vector<std::uint8_t> sealed, opened;
