@@ -7,6 +7,7 @@
 #include "common/error.hpp"
 #include "db/migrations.hpp"
 #include "db/sqlite_database.hpp"
+#include "test_support/admin_database.hpp"
 #include "test_support/crypto_context.hpp"
 
 #include <gtest/gtest.h>
@@ -366,16 +367,8 @@ class PasswordRulesHistoryTest : public ::testing::Test {
 
   void SetUp() override {
     ctx_ = test_support::test_crypto_context();
-    boost::system::error_code ec;
-    db_ = db::open_sqlite({":memory:"}, ec);
-    ASSERT_TRUE(db_);
-    auto migrations = db::parse_migrations(db::embedded_migrations(), ec);
-    db::MigrationReport report;
-    ASSERT_FALSE(db::migrate(*db_, migrations, report));
-    crypto::PasswordPolicy cheap;
-    cheap.argon2 = {64, 1, 1};
-    cheap.pbkdf2_iterations = 1000;
-    hasher_ = std::make_unique<crypto::PasswordHasher>(ctx_, cheap, crypto::PasswordHasher::LowCostForTests{});
+    db_ = test_support::migrated_memory_database();
+    hasher_ = test_support::low_cost_password_hasher(ctx_);
     add_org(kOrgA, "org-a");
     add_org(kOrgB, "org-b");
     add_user(kOrgA, kAlice, "alice@a.test", "alice-initial-pass");

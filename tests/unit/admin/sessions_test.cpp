@@ -8,6 +8,7 @@
 #include "crypto/hex.hpp"
 #include "db/migrations.hpp"
 #include "db/sqlite_database.hpp"
+#include "test_support/admin_database.hpp"
 #include "test_support/crypto_context.hpp"
 
 #include <gtest/gtest.h>
@@ -44,17 +45,9 @@ class IdentityFixture : public ::testing::Test {
  protected:
   void SetUp() override {
     ctx_ = test_support::test_crypto_context();
-    boost::system::error_code ec;
-    db_ = db::open_sqlite({":memory:"}, ec);
-    ASSERT_TRUE(db_);
-    auto migrations = db::parse_migrations(db::embedded_migrations(), ec);
-    db::MigrationReport report;
-    ASSERT_FALSE(db::migrate(*db_, migrations, report));
+    db_ = test_support::migrated_memory_database();
     keys_ = std::make_unique<TenantKeyring>(ctx_, *db_, crypto::master_key_from_text(*ctx_, std::string(64, '7'), "t"));
-    crypto::PasswordPolicy cheap;
-    cheap.argon2 = {64, 1, 1};
-    cheap.pbkdf2_iterations = 1000;
-    hasher_ = std::make_unique<crypto::PasswordHasher>(ctx_, cheap, crypto::PasswordHasher::LowCostForTests{});
+    hasher_ = test_support::low_cost_password_hasher(ctx_);
     audit_ = std::make_unique<AuditLog>(ctx_, *db_);
     orgs_ = std::make_unique<OrganizationDirectory>(ctx_, *db_, *keys_, *hasher_, *audit_);
 

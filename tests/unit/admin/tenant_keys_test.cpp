@@ -4,6 +4,7 @@
 
 #include "db/migrations.hpp"
 #include "db/sqlite_database.hpp"
+#include "test_support/admin_database.hpp"
 #include "test_support/crypto_context.hpp"
 
 #include <gtest/gtest.h>
@@ -21,12 +22,7 @@ class TenantKeysTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ctx_ = test_support::test_crypto_context();
-    boost::system::error_code ec;
-    db_ = db::open_sqlite({":memory:"}, ec);
-    ASSERT_TRUE(db_);
-    auto migrations = db::parse_migrations(db::embedded_migrations(), ec);
-    db::MigrationReport report;
-    ASSERT_FALSE(db::migrate(*db_, migrations, report));
+    db_ = test_support::migrated_memory_database();
   }
 
   // Seals a small object for `org` with its current key; returns the sealed bytes.
