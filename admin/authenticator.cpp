@@ -11,8 +11,6 @@
 
 #include <openssl/crypto.h>
 
-#include <boost/json/parse.hpp>
-
 #include <chrono>
 
 namespace furoshiki::admin {
@@ -36,8 +34,7 @@ std::int64_t unix_now() {
 
 Authenticator::Authenticator(std::shared_ptr<const crypto::CryptoContext> ctx, db::Database& db,
                              crypto::PasswordHasher& hasher, TenantKeyring& keys, AuditLog& audit,
-                             SessionStore& sessions, ApiTokenStore& tokens, LoginThrottle& throttle,
-                             SessionLimits limits)
+                             SessionStore& sessions, ApiTokenStore& tokens, LoginThrottle& throttle)
     : ctx_(std::move(ctx)),
       db_(db),
       hasher_(hasher),
@@ -45,8 +42,7 @@ Authenticator::Authenticator(std::shared_ptr<const crypto::CryptoContext> ctx, d
       audit_(audit),
       sessions_(sessions),
       tokens_(tokens),
-      throttle_(throttle),
-      limits_(limits) {}
+      throttle_(throttle) {}
 
 const std::string& Authenticator::dummy_hash() {
   std::call_once(dummy_once_, [this] { dummy_hash_ = hasher_.hash(crypto::generate_token(*ctx_)); });
@@ -70,6 +66,20 @@ void Authenticator::audit_attempt(const std::string& org_id, const SignInRequest
 
 boost::system::result<SignInResult> Authenticator::sign_in(const SignInRequest& request) {
   SignInResult result;
+  // The policy of the organization named, read once for the whole sign-in. An unknown code has
+  // none and goes on to the usual invalid_credentials, so that the answer does not tell it apart.
+  std::optional<OrganizationPolicy> policy;
+  if (auto loaded = load_organization_policy_by_code(db_, request.org_code)) {
+    policy = std::move(*loaded);
+  } else if (loaded.error() != Errc::kNotFound) {
+    return loaded.error();
+  }
+  // Before throttling and any password work: an address outside the allowlist learns nothing
+  // about the account and costs no hashing.
+  if (policy && !policy->ip_allowlist.allows(request.client_address)) {
+    result.outcome = SignInOutcome::kIpNotAllowed;
+    return result;
+  }
   const std::string login = normalize_login(request.login).value_or(request.login);
   const ThrottleKeys keys = throttle_keys(request.org_code, login, request.client);
   auto decision = throttle_.check(keys);
@@ -93,6 +103,9 @@ boost::system::result<SignInResult> Authenticator::sign_in(const SignInRequest& 
                             })) {
     return ec;
   }
+  // An organization that appeared between the two reads has no policy read: it is treated as
+  // unknown (this sign-in fails; the next one reads its policy).
+  if (!policy) account.reset();
   // The expensive check runs in every case, so the answer takes as long whatever was wrong.
   const bool password_ok = request.password.size() <= crypto::PasswordHasher::kMaxPasswordBytes &&
                            hasher_.verify(request.password, account ? account->password_hash : dummy_hash()).ok &&
@@ -123,10 +136,11 @@ boost::system::result<SignInResult> Authenticator::sign_in(const SignInRequest& 
   if (auto ec = throttle_.record_success(keys.account)) return ec;
   const TenantScope scope(account->org_id);
   std::optional<NewSession> session;
+  const SessionLimits limits = policy->sessions.limits();
   auto ec = db_.transaction([&](db::Database& tx) -> boost::system::error_code {
     auto made = request.previous_session_token.empty()
-                    ? sessions_.create(tx, scope, account->user_id, limits_, {request.client, request.user_agent})
-                    : sessions_.rotate(tx, request.previous_session_token, scope, account->user_id, limits_,
+                    ? sessions_.create(tx, scope, account->user_id, limits, {request.client, request.user_agent})
+                    : sessions_.rotate(tx, request.previous_session_token, scope, account->user_id, limits,
                                        {request.client, request.user_agent});
     if (!made) return made.error();
     session = *made;
@@ -142,7 +156,10 @@ boost::system::result<SignInResult> Authenticator::sign_in(const SignInRequest& 
     return audit_.append(tx, e);
   });
   if (ec) return ec;
-  auto identity = from_session(session->token);
+  // The session was made just now, in this organization and under this policy: the identity is
+  // built from them rather than by presenting the new token (which would read the policy again).
+  const Principal principal{CredentialKind::kSession, account->org_id, account->user_id, session->session_id};
+  auto identity = identity_for(principal, crypto::token_hash(*ctx_, session->csrf_token), std::move(policy));
   if (!identity) return identity.error();
   result.outcome = SignInOutcome::kSignedIn;
   result.session = std::move(session);
@@ -205,57 +222,67 @@ bool Authenticator::second_factor_ok(const std::string& org_id, const std::strin
 }
 
 boost::system::result<Identity> Authenticator::identity_for(const Principal& principal,
-                                                            std::optional<crypto::TokenHash> csrf_token_hash) {
+                                                            std::optional<crypto::TokenHash> csrf_token_hash,
+                                                            std::optional<OrganizationPolicy> policy) {
   Identity identity{TenantScope(principal.org_id), principal, csrf_token_hash, "", {}};
   UserDirectory users(ctx_, db_, hasher_, audit_);
   if (auto e = users.get(identity.scope, principal.user_id, identity.user)) {
     return e.code == Errc::kNotFound ? make_error_code(Errc::kUnauthenticated) : e.code;
   }
   if (identity.user.disabled) return make_error_code(Errc::kUnauthenticated);
+  // The organization's policy, read on every request (unless this request has read it already)
+  // so that a change applies at once.
+  const bool read_policy = !policy;
   std::string policy_text, changed_at;
-  if (auto ec = db_.execute("SELECT o.code, o.policy, u.password_changed_at FROM organizations o "
-                            "JOIN users u ON u.org_id = o.id AND u.id = ?2 WHERE o.id = ?1 AND o.status = 'active'",
+  if (auto ec = db_.execute(std::string("SELECT o.code, u.password_changed_at") + (read_policy ? ", o.policy" : "") +
+                                " FROM organizations o JOIN users u ON u.org_id = o.id AND u.id = ?2"
+                                " WHERE o.id = ?1 AND o.status = 'active'",
                             {principal.org_id, principal.user_id}, [&](const db::Row& r) {
                               identity.org_code = r.text(0);
-                              policy_text = r.text(1);
-                              changed_at = r.text(2);
+                              changed_at = r.text(1);
+                              if (read_policy) policy_text = r.text(2);
                             })) {
     return ec;
   }
   if (identity.org_code.empty()) return make_error_code(Errc::kUnauthenticated);
-  // The organization's policy, read on every request so that a change applies at once. An
-  // unreadable policy refuses (fail closed).
-  PasswordRules rules;
-  if (auto e = rules_from_policy(policy_text, rules)) {
-    log::error("policy_unreadable", {{"org_id", principal.org_id}, {"reason", e.message}});
-    return make_error_code(Errc::kInternal);
+  if (read_policy) {
+    // An unreadable policy refuses (fail closed).
+    OrganizationPolicy parsed;
+    if (const PolicyError e = parse_organization_policy(policy_text, parsed)) {
+      log::error("organization_policy_unreadable",
+                 {{"org_id", principal.org_id}, {"key", e.key}, {"reason", e.message}});
+      return make_error_code(Errc::kInternal);
+    }
+    policy = std::move(parsed);
   }
+  identity.policy = std::move(*policy);
+  const PasswordRules& rules = identity.policy.password;
   if (rules.expiry_days > 0 && expired(rules, changed_at, std::chrono::system_clock::now())) {
     identity.user.password_change_required = true;
   }
-  boost::system::error_code parse_ec;
-  const auto policy = boost::json::parse(policy_text, parse_ec);
-  std::string require_2fa = "none";
-  if (!parse_ec && policy.is_object()) {
-    if (const auto* v = policy.as_object().if_contains("require_2fa"); v && v->is_string()) {
-      require_2fa = std::string(v->as_string());
-    }
-  }
-  const bool required = require_2fa == "all" || (require_2fa == "admins" && identity.user.role == "org_admin");
-  identity.totp_enrolment_required = required && !identity.user.totp_enabled;
+  identity.totp_enrolment_required =
+      identity.policy.requires_second_factor(identity.user.role) && !identity.user.totp_enabled;
   return identity;
 }
 
 boost::system::result<Identity> Authenticator::from_session(std::string_view token) {
-  auto session = sessions_.authenticate(token);
+  std::optional<OrganizationPolicy> policy;
+  auto session = sessions_.authenticate(token, [&](const std::string& org_id) -> boost::system::result<SessionLimits> {
+    auto loaded = load_organization_policy(db_, org_id);
+    if (!loaded) {
+      return loaded.error() == Errc::kNotFound ? make_error_code(Errc::kUnauthenticated) : loaded.error();
+    }
+    policy = std::move(*loaded);
+    return policy->sessions.limits();
+  });
   if (!session) return session.error();
-  return identity_for(*session, session->csrf_token_hash);
+  return identity_for(*session, session->csrf_token_hash, std::move(policy));
 }
 
 boost::system::result<Identity> Authenticator::from_api_token(std::string_view token) {
   auto principal = tokens_.authenticate(token);
   if (!principal) return principal.error();
-  return identity_for(*principal, std::nullopt);
+  return identity_for(*principal, std::nullopt, std::nullopt);
 }
 
 bool Authenticator::csrf_ok(const Identity& identity, std::string_view presented) const {
@@ -285,23 +312,17 @@ boost::system::error_code Authenticator::change_password(const Identity& identit
   new_session.reset();
   const std::string& org_id = identity.scope.org_id();
   const std::string& user_id = identity.user.id;
-  std::string stored_hash, policy;
-  if (auto ec = db_.execute("SELECT u.password_hash, o.policy FROM users u JOIN organizations o ON o.id = u.org_id "
-                            "WHERE u.org_id = ?1 AND u.id = ?2",
-                            {org_id, user_id}, [&](const db::Row& r) {
-                              stored_hash = r.text(0);
-                              policy = r.text(1);
-                            })) {
+  std::string stored_hash;
+  if (auto ec = db_.execute("SELECT password_hash FROM users WHERE org_id = ?1 AND id = ?2", {org_id, user_id},
+                            [&](const db::Row& r) { stored_hash = r.text(0); })) {
     return ec;
   }
   if (current.size() > crypto::PasswordHasher::kMaxPasswordBytes || !hasher_.verify(current, stored_hash).ok) {
     return make_error_code(Errc::kForbidden);
   }
-  PasswordRules rules;
-  if (auto e = rules_from_policy(policy, rules)) {
-    log::error("password_policy_unreadable", {{"org_id", org_id}, {"reason", e.message}});
-    return make_error_code(Errc::kInternal);
-  }
+  // The policy this request was authorized under.
+  const PasswordRules& rules = identity.policy.password;
+  const SessionLimits limits = identity.policy.sessions.limits();
   if (!check(rules, replacement, {identity.user.login, identity.user.display_name}, failed)) {
     return make_error_code(Errc::kBadRequest);
   }
@@ -324,7 +345,7 @@ boost::system::error_code Authenticator::change_password(const Identity& identit
     // caller continues in a new one.
     std::int64_t ended = 0;
     if (auto ec = sessions_.end_all_for_user(tx, identity.scope, user_id, ended)) return ec;
-    auto made = sessions_.create(tx, identity.scope, user_id, limits_, origin);
+    auto made = sessions_.create(tx, identity.scope, user_id, limits, origin);
     if (!made) return made.error();
     new_session = *made;
     AuditEvent e{.chain = AuditChain::organization(org_id)};

@@ -10,12 +10,15 @@
 
 #include "admin/audit_log.hpp"
 #include "admin/login_throttle.hpp"
+#include "admin/organization_policy.hpp"
 #include "admin/password_rules.hpp"
 #include "admin/sessions.hpp"
 #include "admin/tenant_keys.hpp"
 #include "admin/tenant_scope.hpp"
 #include "admin/users.hpp"
 #include "crypto/password.hpp"
+
+#include <boost/asio/ip/address.hpp>
 
 #include <chrono>
 #include <mutex>
@@ -33,6 +36,8 @@ struct SignInRequest {
   std::string client;
   std::string user_agent;
   std::string previous_session_token;  // a session cookie the browser already had: ended (fixation)
+  // The address checked against the organization's IP allowlist (the same client as `client`).
+  boost::asio::ip::address client_address{};
 };
 
 enum class SignInOutcome {
@@ -41,6 +46,7 @@ enum class SignInOutcome {
   kTotpRequired,        // password right; the second factor is missing or wrong
   kTooManyAttempts,     // throttled: retry_after says when
   kAccountDisabled,     // password right, account disabled
+  kIpNotAllowed,        // the organization's IP allowlist does not hold client_address (checked first)
 };
 
 // Who a request acts as, once its credentials were checked.
@@ -53,6 +59,9 @@ struct Identity {
   // The organization requires a second factor (policy require_2fa "all", or "admins" for an
   // org_admin) and the user has none yet: only enrolment and the account pages answer.
   bool totp_enrolment_required = false;
+  // The organization's policy as read for this request: every later decision of the request
+  // (IP allowlist, password rules, the admin policy routes) uses this value, not a new read.
+  OrganizationPolicy policy{};
 };
 
 struct SignInResult {
@@ -66,13 +75,18 @@ class Authenticator {
  public:
   Authenticator(std::shared_ptr<const crypto::CryptoContext> ctx, db::Database& db, crypto::PasswordHasher& hasher,
                 TenantKeyring& keys, AuditLog& audit, SessionStore& sessions, ApiTokenStore& tokens,
-                LoginThrottle& throttle, SessionLimits limits = {});
+                LoginThrottle& throttle);
 
   // Blocking (password hashing): call it off the network threads. Errors are database or crypto
-  // failures only; every refusal is an outcome.
+  // failures only (and a stored policy that does not parse); every refusal is an outcome. The
+  // organization's policy is read once: for the IP allowlist (before throttling and any password
+  // work), the session's timeouts and the identity returned.
   [[nodiscard]] boost::system::result<SignInResult> sign_in(const SignInRequest& request);
 
-  // Errc::kUnauthenticated for anything that is not a live credential of an active user.
+  // Errc::kUnauthenticated for anything that is not a live credential of an active user. The
+  // session's timeouts are checked against the organization's current policy as well as against
+  // what was stored at sign-in (SessionStore::authenticate): a shortened policy ends older
+  // sessions at once. Errc::kInternal when the organization's policy does not parse.
   [[nodiscard]] boost::system::result<Identity> from_session(std::string_view token);
   [[nodiscard]] boost::system::result<Identity> from_api_token(std::string_view token);
 
@@ -83,17 +97,19 @@ class Authenticator {
                                                    const std::string& client);
 
   // Changes the signed-in user's own password: the current one must be right (else
-  // Errc::kForbidden), the new one must pass the organization's rules (else Errc::kBadRequest
-  // with `failed` filled). Every session of the user ends, and the caller gets a new one in
-  // `new_session` (a new cookie and CSRF token). Blocking.
+  // Errc::kForbidden), the new one must pass the organization's rules (identity.policy; else
+  // Errc::kBadRequest with `failed` filled). Every session of the user ends, and the caller gets
+  // a new one in `new_session` (a new cookie and CSRF token) with the policy's timeouts. Blocking.
   [[nodiscard]] boost::system::error_code change_password(const Identity& identity, std::string_view current,
                                                           std::string_view replacement, const SessionOrigin& origin,
                                                           std::vector<RuleFailure>& failed,
                                                           std::optional<NewSession>& new_session);
 
  private:
+  // `policy`: the organization's policy when this request has read it already; read here otherwise.
   boost::system::result<Identity> identity_for(const Principal& principal,
-                                               std::optional<crypto::TokenHash> csrf_token_hash);
+                                               std::optional<crypto::TokenHash> csrf_token_hash,
+                                               std::optional<OrganizationPolicy> policy);
   // The TOTP code or, by its shape, a recovery code of request.totp; each is accepted once.
   bool second_factor_ok(const std::string& org_id, const std::string& user_id, const SignInRequest& request);
   void audit_attempt(const std::string& org_id, const SignInRequest& request, const std::string& user_id,
@@ -107,7 +123,6 @@ class Authenticator {
   SessionStore& sessions_;
   ApiTokenStore& tokens_;
   LoginThrottle& throttle_;
-  SessionLimits limits_;
   // Verified for unknown accounts, so that they cost the same time; made on first use (hashing is
   // slow, and most server starts never see a sign-in soon).
   const std::string& dummy_hash();

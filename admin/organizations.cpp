@@ -124,6 +124,36 @@ DirectoryError OrganizationDirectory::find(const std::string& code, std::optiona
   return {};
 }
 
+DirectoryError OrganizationDirectory::find_by_id(const std::string& id, std::optional<Organization>& out) {
+  out.reset();
+  if (auto ec = db_.execute("SELECT " + std::string(kOrgColumns) + " FROM organizations o WHERE o.id = ?1", {id},
+                            [&](const db::Row& r) { out = to_org(r); })) {
+    return failed(ec, "cannot read organizations");
+  }
+  return {};
+}
+
+DirectoryError OrganizationDirectory::rename(const std::string& code, const std::string& name, const Actor& actor) {
+  const auto clean = normalize_name(name);
+  if (!clean) return bad_request("organization name must be 1-200 characters without control characters");
+  std::optional<Organization> org;
+  if (auto e = find(code, org)) return e;
+  if (!org) return not_found(code);
+  if (org->status == "deleting") {
+    return {make_error_code(Errc::kConflict), "organization \"" + code + "\" is being deleted"};
+  }
+  if (*clean == org->name) return {};
+  auto ec = db_.transaction([&](db::Database& tx) -> boost::system::error_code {
+    if (auto e = tx.execute("UPDATE organizations SET name = ?1 WHERE id = ?2", {*clean, org->id})) return e;
+    AuditEvent e = event_by(actor, "", "org.rename", org->code);
+    e.details = {{"org_id", org->id}, {"previous_name", org->name}, {"name", *clean}};
+    return audit_.append(tx, e);
+  });
+  if (ec) return failed(ec, "cannot rename the organization");
+  log::info("organization_renamed", {{"org_id", org->id}, {"code", code}});
+  return {};
+}
+
 DirectoryError OrganizationDirectory::set_suspended(const std::string& code, bool suspended, const Actor& actor) {
   std::optional<Organization> org;
   if (auto e = find(code, org)) return e;

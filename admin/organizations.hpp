@@ -66,6 +66,12 @@ class OrganizationDirectory {
 
   DirectoryError list(std::vector<Organization>& out);
   DirectoryError find(const std::string& code, std::optional<Organization>& out);
+  // The organization with this id (the API names organizations by id, the CLI by code).
+  DirectoryError find_by_id(const std::string& id, std::optional<Organization>& out);
+
+  // A new name (normalized like at creation); org.rename in the service chain. Errc::kBadRequest
+  // for an invalid name, kNotFound, kConflict while the organization is being deleted.
+  DirectoryError rename(const std::string& code, const std::string& name, const Actor& actor);
 
   // active <-> suspended. Users of a suspended organization cannot sign in (sign-in work).
   DirectoryError set_suspended(const std::string& code, bool suspended, const Actor& actor);

@@ -131,7 +131,7 @@ boost::system::result<NewSession> SessionStore::rotate(db::Database& via, std::s
   return create(via, scope, user_id, limits, origin);
 }
 
-boost::system::result<SessionInfo> SessionStore::authenticate(std::string_view token) {
+boost::system::result<SessionInfo> SessionStore::authenticate(std::string_view token, const CurrentLimits& current) {
   if (!well_formed_token(token)) return unauthenticated();
   const std::string id = hex_hash(*ctx_, token);
   std::optional<SessionInfo> found;
@@ -158,14 +158,22 @@ boost::system::result<SessionInfo> SessionStore::authenticate(std::string_view t
   }
   if (!found) return unauthenticated();
 
-  const auto at = now();
-  const bool expired = at >= found->expires_at || at >= found->last_seen_at + found->idle_timeout;
-  if (expired || !live || !crypto::hex_decode(csrf_hex, found->csrf_token_hash)) {
+  const auto end_session = [&]() -> boost::system::result<SessionInfo> {
     // Ended, not paused: re-enabling the user or resuming the organization must not bring the
     // session back.
     if (auto ec = db_.execute("DELETE FROM sessions WHERE id = ?1", {id})) return ec;
     return unauthenticated();
+  };
+  if (!live || !crypto::hex_decode(csrf_hex, found->csrf_token_hash)) return end_session();
+  if (current) {
+    // Only ever shortened: the stored values are what the session was promised at its start.
+    auto limits = current(found->org_id);
+    if (!limits) return limits.error();
+    found->idle_timeout = std::min<std::chrono::seconds>(found->idle_timeout, limits->idle_timeout);
+    found->expires_at = std::min(found->expires_at, found->created_at + limits->absolute_timeout);
   }
+  const auto at = now();
+  if (at >= found->expires_at || at >= found->last_seen_at + found->idle_timeout) return end_session();
   // A very short idle timeout (below twice the interval) is touched more often, or an active
   // session could expire between two touches.
   if (at - found->last_seen_at >= std::min<std::chrono::seconds>(kTouchInterval, found->idle_timeout / 2)) {

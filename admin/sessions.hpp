@@ -50,11 +50,12 @@ struct SessionInfo : Principal {
   crypto::TokenHash csrf_token_hash{};
   std::chrono::system_clock::time_point created_at{};
   std::chrono::system_clock::time_point last_seen_at{};
-  std::chrono::system_clock::time_point expires_at{};  // absolute end
-  std::chrono::seconds idle_timeout{};
+  std::chrono::system_clock::time_point expires_at{};  // absolute end (effective: see authenticate())
+  std::chrono::seconds idle_timeout{};                 // effective: see authenticate()
 };
 
-// Timeouts of a new session, from the organization's policy.
+// Timeouts of a new session, from the organization's policy (SessionPolicy in
+// organization_policy.hpp; these defaults are that policy's defaults).
 struct SessionLimits {
   std::chrono::seconds idle_timeout{std::chrono::minutes(30)};    // ends after this long without a request
   std::chrono::seconds absolute_timeout{std::chrono::hours(12)};  // ends this long after sign-in, whatever happens
@@ -115,14 +116,25 @@ class SessionStore {
                                                          const TenantScope& scope, const std::string& user_id,
                                                          const SessionLimits& limits, const SessionOrigin& origin);
 
+  // The organization's current session timeouts, asked for by authenticate() once it knows the
+  // session's organization (Authenticator reads the organization's policy here, once per request).
+  using CurrentLimits = std::function<boost::system::result<SessionLimits>(const std::string& org_id)>;
+
   // The session of a presented cookie value. Errc::kUnauthenticated, with no reason (every
   // refusal answers the same), when: the token is malformed or unknown; the session is idle
-  // (last_seen_at + idle timeout < now) or past its absolute end (expires_at < now); the user is
-  // disabled or gone; the organization is not active. Expired sessions and those of a disabled
-  // user or inactive organization are deleted on the way: ended, not paused, so resuming an
-  // organization or re-enabling a user does not revive them. Touches last_seen_at at most every
-  // kTouchInterval. Other errors are database failures.
-  [[nodiscard]] boost::system::result<SessionInfo> authenticate(std::string_view token);
+  // (now >= last_seen_at + idle timeout) or past its absolute end (now >= expires_at); the user
+  // is disabled or gone; the organization is not active. Expired sessions and those of a
+  // disabled user or inactive organization are deleted on the way: ended, not paused, so
+  // resuming an organization or re-enabling a user does not revive them. Touches last_seen_at at
+  // most every kTouchInterval. Other errors are database failures, or the error of `current`.
+  //
+  // The timeouts stored with the session at create() apply, shortened by `current` when given:
+  // the idle timeout is min(stored, current), the absolute end min(expires_at, created_at +
+  // current absolute timeout). A policy made stricter thus ends existing sessions at once; a
+  // policy made laxer never lengthens a session started under the stricter one. The returned
+  // SessionInfo holds these effective values. `current` is called only for a live session.
+  [[nodiscard]] boost::system::result<SessionInfo> authenticate(std::string_view token,
+                                                                const CurrentLimits& current = {});
 
   // Whether `presented` is the CSRF token of `session`: false for an empty or malformed value;
   // the hashes are compared in constant time (crypto::token_matches). The token is bound to one

@@ -8,6 +8,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <functional>
+
 namespace furoshiki::admin {
 
 namespace {
@@ -57,6 +59,31 @@ std::string new_id(const crypto::CryptoContext& ctx) {
   std::array<std::uint8_t, 16> raw{};
   ctx.random_bytes(raw);
   return crypto::hex16_encode(raw);
+}
+
+// The display name normalized and the role checked, before any transaction.
+DirectoryError checked(UserChanges& changes) {
+  if (changes.display_name) {
+    auto name = normalize_name(*changes.display_name);
+    if (!name) return bad_request("display name must be 1-200 characters without control characters");
+    changes.display_name = std::move(*name);
+  }
+  if (changes.role && !valid_role(*changes.role)) return bad_request("role must be \"org_admin\" or \"member\"");
+  return {};
+}
+
+// Runs `body` in one transaction of `db`: committed when it returns no error, rolled back (and
+// its error returned) otherwise.
+DirectoryError in_transaction(db::Database& db, const std::function<DirectoryError(db::Database&)>& body,
+                              const std::string& what) {
+  DirectoryError refusal;
+  auto ec = db.transaction([&](db::Database& tx) -> boost::system::error_code {
+    refusal = body(tx);
+    return refusal.code;
+  });
+  if (refusal) return refusal;
+  if (ec) return failed(ec, what);
+  return {};
 }
 
 }  // namespace
@@ -180,12 +207,17 @@ DirectoryError UserDirectory::list(const TenantScope& scope, std::size_t limit, 
 }
 
 DirectoryError UserDirectory::get(const TenantScope& scope, const std::string& user_id, User& out) {
+  return get_in(db_, scope, user_id, out);
+}
+
+DirectoryError UserDirectory::get_in(db::Database& tx, const TenantScope& scope, const std::string& user_id,
+                                     User& out) {
   bool found = false;
-  if (auto ec = db_.execute("SELECT " + std::string(kUserColumns) + " FROM users WHERE org_id = ?1 AND id = ?2",
-                            {scope.org_id(), user_id}, [&](const db::Row& r) {
-                              out = to_user(r);
-                              found = true;
-                            })) {
+  if (auto ec = tx.execute("SELECT " + std::string(kUserColumns) + " FROM users WHERE org_id = ?1 AND id = ?2",
+                           {scope.org_id(), user_id}, [&](const db::Row& r) {
+                             out = to_user(r);
+                             found = true;
+                           })) {
     return failed(ec, "cannot read the user");
   }
   return found ? DirectoryError{} : user_not_found();
@@ -207,64 +239,49 @@ DirectoryError UserDirectory::keep_an_admin(db::Database& tx, const TenantScope&
 
 DirectoryError UserDirectory::update(const TenantScope& scope, const std::string& user_id, const UserChanges& changes,
                                      const Actor& actor, User& updated) {
-  std::optional<std::string> name;
-  if (changes.display_name) {
-    name = normalize_name(*changes.display_name);
-    if (!name) return bad_request("display name must be 1-200 characters without control characters");
-  }
-  if (changes.role && !valid_role(*changes.role)) return bad_request("role must be \"org_admin\" or \"member\"");
+  UserChanges valid = changes;
+  if (auto e = checked(valid)) return e;
+  return in_transaction(
+      db_, [&](db::Database& tx) { return update_in(tx, scope, user_id, valid, actor, updated); },
+      "cannot change the user");
+}
 
-  DirectoryError refusal;
-  auto ec = db_.transaction([&](db::Database& tx) -> boost::system::error_code {
-    User before;
-    bool found = false;
-    if (auto e = tx.execute("SELECT " + std::string(kUserColumns) + " FROM users WHERE org_id = ?1 AND id = ?2",
-                            {scope.org_id(), user_id}, [&](const db::Row& r) {
-                              before = to_user(r);
-                              found = true;
-                            })) {
-      return e;
-    }
-    if (!found) {
-      refusal = user_not_found();
-      return refusal.code;
-    }
-    User after = before;
-    if (name) after.display_name = *name;
-    if (changes.role) after.role = *changes.role;
-    if (changes.rights) after.rights = *changes.rights;
-    if (changes.disabled) after.disabled = *changes.disabled;
-    const bool loses_admin =
-        before.role == "org_admin" && !before.disabled && (after.role != "org_admin" || after.disabled);
-    if (loses_admin) {
-      if ((refusal = keep_an_admin(tx, scope, user_id))) return refusal.code;
-    }
-    if (auto e = tx.execute("UPDATE users SET display_name = ?1, role = ?2, rights = ?3, disabled = ?4 "
-                            "WHERE org_id = ?5 AND id = ?6",
-                            {after.display_name, after.role, boost::json::serialize(after.rights.to_json()),
-                             std::int64_t{after.disabled ? 1 : 0}, scope.org_id(), user_id})) {
-      return e;
-    }
-    boost::json::object details;
-    if ((after.disabled && !before.disabled) || after.role != before.role) {
-      std::int64_t ended = 0;
-      if (auto err = sessions_.end_all_for_user(tx, scope, user_id, ended)) return err;
-      if (ended > 0) details["sessions_ended"] = ended;
-    }
-    if (after.display_name != before.display_name) details["display_name"] = after.display_name;
-    if (after.role != before.role) details["role"] = {{"from", before.role}, {"to", after.role}};
-    if (!(after.rights == before.rights)) details["rights"] = after.rights.to_json();
-    if (after.disabled != before.disabled) details["disabled"] = after.disabled;
-    const char* action =
-        after.disabled != before.disabled ? (after.disabled ? "user.disable" : "user.enable") : "user.update";
-    AuditEvent e = org_event(scope, actor, action, user_id);
-    e.details = std::move(details);
-    if (auto err = audit_.append(tx, e)) return err;
-    updated = after;
-    return {};
-  });
-  if (refusal) return refusal;
-  if (ec) return failed(ec, "cannot change the user");
+DirectoryError UserDirectory::update_in(db::Database& tx, const TenantScope& scope, const std::string& user_id,
+                                        const UserChanges& changes, const Actor& actor, User& updated) {
+  User before;
+  if (auto e = get_in(tx, scope, user_id, before)) return e;
+  User after = before;
+  if (changes.display_name) after.display_name = *changes.display_name;
+  if (changes.role) after.role = *changes.role;
+  if (changes.rights) after.rights = *changes.rights;
+  if (changes.disabled) after.disabled = *changes.disabled;
+  const bool loses_admin =
+      before.role == "org_admin" && !before.disabled && (after.role != "org_admin" || after.disabled);
+  if (loses_admin) {
+    if (auto e = keep_an_admin(tx, scope, user_id)) return e;
+  }
+  if (auto ec = tx.execute("UPDATE users SET display_name = ?1, role = ?2, rights = ?3, disabled = ?4 "
+                           "WHERE org_id = ?5 AND id = ?6",
+                           {after.display_name, after.role, boost::json::serialize(after.rights.to_json()),
+                            std::int64_t{after.disabled ? 1 : 0}, scope.org_id(), user_id})) {
+    return failed(ec, "cannot change the user");
+  }
+  boost::json::object details;
+  if ((after.disabled && !before.disabled) || after.role != before.role) {
+    std::int64_t ended = 0;
+    if (auto ec = sessions_.end_all_for_user(tx, scope, user_id, ended)) return failed(ec, "cannot end sessions");
+    if (ended > 0) details["sessions_ended"] = ended;
+  }
+  if (after.display_name != before.display_name) details["display_name"] = after.display_name;
+  if (after.role != before.role) details["role"] = {{"from", before.role}, {"to", after.role}};
+  if (!(after.rights == before.rights)) details["rights"] = after.rights.to_json();
+  if (after.disabled != before.disabled) details["disabled"] = after.disabled;
+  const char* action =
+      after.disabled != before.disabled ? (after.disabled ? "user.disable" : "user.enable") : "user.update";
+  AuditEvent e = org_event(scope, actor, action, user_id);
+  e.details = std::move(details);
+  if (auto ec = audit_.append(tx, e)) return failed(ec, "cannot record the change");
+  updated = after;
   return {};
 }
 
@@ -272,51 +289,128 @@ DirectoryError UserDirectory::reset_password(const TenantScope& scope, const std
                                              std::string& one_time_password) {
   const std::string password = generate_one_time_password(*ctx_);
   const std::string hash = hasher_.hash(password);
-  bool found = false;
-  auto ec = db_.transaction([&](db::Database& tx) -> boost::system::error_code {
-    std::string old_hash;
-    if (auto e = tx.execute("SELECT password_hash FROM users WHERE org_id = ?1 AND id = ?2", {scope.org_id(), user_id},
-                            [&](const db::Row& r) {
-                              old_hash = r.text(0);
-                              found = true;
-                            })) {
-      return e;
-    }
-    if (!found) return make_error_code(Errc::kNotFound);
-    if (auto e = tx.execute("INSERT INTO password_history (org_id, user_id, password_hash) VALUES (?1, ?2, ?3)",
-                            {scope.org_id(), user_id, old_hash})) {
-      return e;
-    }
-    if (auto e = tx.execute("UPDATE users SET password_hash = ?1, password_change_required = 1, "
-                            "password_changed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE org_id = ?2 AND id = ?3",
-                            {hash, scope.org_id(), user_id})) {
-      return e;
-    }
-    std::int64_t ended = 0;
-    if (auto e = sessions_.end_all_for_user(tx, scope, user_id, ended)) return e;
-    AuditEvent event = org_event(scope, actor, "user.reset_password", user_id);
-    event.details = {{"sessions_ended", ended}};
-    return audit_.append(tx, event);
-  });
-  if (!found) return user_not_found();
-  if (ec) return failed(ec, "cannot reset the password");
+  if (auto e = in_transaction(
+          db_, [&](db::Database& tx) { return reset_password_in(tx, scope, user_id, hash, actor); },
+          "cannot reset the password")) {
+    return e;
+  }
   one_time_password = password;
   return {};
 }
 
-DirectoryError UserDirectory::reset_totp(const TenantScope& scope, const std::string& user_id, const Actor& actor) {
+DirectoryError UserDirectory::reset_password_in(db::Database& tx, const TenantScope& scope, const std::string& user_id,
+                                                const std::string& new_hash, const Actor& actor) {
   bool found = false;
-  auto ec = db_.transaction([&](db::Database& tx) -> boost::system::error_code {
-    if (auto e = tx.execute("UPDATE users SET totp_secret = NULL, totp_enabled = 0 WHERE org_id = ?1 AND id = ?2 "
-                            "RETURNING id",
-                            {scope.org_id(), user_id}, [&](const db::Row&) { found = true; })) {
-      return e;
-    }
-    if (!found) return make_error_code(Errc::kNotFound);
-    return audit_.append(tx, org_event(scope, actor, "user.reset_totp", user_id));
-  });
+  std::string old_hash;
+  if (auto ec = tx.execute("SELECT password_hash FROM users WHERE org_id = ?1 AND id = ?2", {scope.org_id(), user_id},
+                           [&](const db::Row& r) {
+                             old_hash = r.text(0);
+                             found = true;
+                           })) {
+    return failed(ec, "cannot reset the password");
+  }
   if (!found) return user_not_found();
-  if (ec) return failed(ec, "cannot reset the second factor");
+  if (auto ec = tx.execute("INSERT INTO password_history (org_id, user_id, password_hash) VALUES (?1, ?2, ?3)",
+                           {scope.org_id(), user_id, old_hash})) {
+    return failed(ec, "cannot reset the password");
+  }
+  if (auto ec = tx.execute("UPDATE users SET password_hash = ?1, password_change_required = 1, "
+                           "password_changed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE org_id = ?2 AND id = ?3",
+                           {new_hash, scope.org_id(), user_id})) {
+    return failed(ec, "cannot reset the password");
+  }
+  std::int64_t ended = 0;
+  if (auto ec = sessions_.end_all_for_user(tx, scope, user_id, ended)) return failed(ec, "cannot end sessions");
+  AuditEvent event = org_event(scope, actor, "user.reset_password", user_id);
+  event.details = {{"sessions_ended", ended}};
+  if (auto ec = audit_.append(tx, event)) return failed(ec, "cannot record the change");
+  return {};
+}
+
+DirectoryError UserDirectory::reset_totp(const TenantScope& scope, const std::string& user_id, const Actor& actor) {
+  return in_transaction(
+      db_, [&](db::Database& tx) { return reset_totp_in(tx, scope, user_id, actor); },
+      "cannot reset the second factor");
+}
+
+DirectoryError UserDirectory::reset_totp_in(db::Database& tx, const TenantScope& scope, const std::string& user_id,
+                                            const Actor& actor) {
+  bool found = false;
+  if (auto ec = tx.execute("UPDATE users SET totp_secret = NULL, totp_enabled = 0 WHERE org_id = ?1 AND id = ?2 "
+                           "RETURNING id",
+                           {scope.org_id(), user_id}, [&](const db::Row&) { found = true; })) {
+    return failed(ec, "cannot reset the second factor");
+  }
+  if (!found) return user_not_found();
+  if (auto ec = audit_.append(tx, org_event(scope, actor, "user.reset_totp", user_id))) {
+    return failed(ec, "cannot record the change");
+  }
+  return {};
+}
+
+DirectoryError UserDirectory::end_sessions(const TenantScope& scope, const std::string& user_id, const Actor& actor) {
+  return in_transaction(
+      db_, [&](db::Database& tx) { return end_sessions_in(tx, scope, user_id, actor); }, "cannot end sessions");
+}
+
+DirectoryError UserDirectory::end_sessions_in(db::Database& tx, const TenantScope& scope, const std::string& user_id,
+                                              const Actor& actor) {
+  // Not found is checked first: ending the sessions of another organization's user must answer
+  // like a user that does not exist, not "0 sessions ended".
+  User user;
+  if (auto e = get_in(tx, scope, user_id, user)) return e;
+  std::int64_t ended = 0;
+  if (auto ec = sessions_.end_all_for_user(tx, scope, user_id, ended)) return failed(ec, "cannot end sessions");
+  AuditEvent event = org_event(scope, actor, "user.end_sessions", user_id);
+  event.details = {{"sessions", ended}};
+  if (auto ec = audit_.append(tx, event)) return failed(ec, "cannot record the change");
+  return {};
+}
+
+DirectoryError UserDirectory::apply(const TenantScope& scope, const std::string& user_id, const UserPatch& patch,
+                                    const Actor& actor, User& updated, std::string& one_time_password) {
+  // Everything that can be checked without the database is checked before the transaction.
+  UserChanges changes{patch.display_name, patch.role, std::nullopt, patch.disabled};
+  if (auto e = checked(changes)) return e;
+  if (patch.rights) {
+    Rights probe;
+    std::string problem;
+    if (!Rights::update_from_json(*patch.rights, probe, problem)) return bad_request(problem);
+  }
+  // Hashing is deliberately slow: done before the transaction, which holds the write lock.
+  std::string password, hash;
+  if (patch.reset_password) {
+    password = generate_one_time_password(*ctx_);
+    hash = hasher_.hash(password);
+  }
+  User after;
+  const auto all_parts = [&](db::Database& tx) -> DirectoryError {
+    if (patch.rights) {
+      User current;
+      if (auto e = get_in(tx, scope, user_id, current)) return e;
+      Rights merged = current.rights;
+      std::string problem;
+      if (!Rights::update_from_json(*patch.rights, merged, problem)) return bad_request(problem);
+      changes.rights = merged;
+    }
+    if (changes.display_name || changes.role || changes.rights || changes.disabled) {
+      if (auto e = update_in(tx, scope, user_id, changes, actor, after)) return e;
+    }
+    if (patch.reset_password) {
+      if (auto e = reset_password_in(tx, scope, user_id, hash, actor)) return e;
+    }
+    if (patch.reset_totp) {
+      if (auto e = reset_totp_in(tx, scope, user_id, actor)) return e;
+    }
+    if (patch.end_sessions) {
+      if (auto e = end_sessions_in(tx, scope, user_id, actor)) return e;
+    }
+    // The user as the patch left it (and "not found" for an empty patch of no user).
+    return get_in(tx, scope, user_id, after);
+  };
+  if (auto refused = in_transaction(db_, all_parts, "cannot change the user")) return refused;
+  updated = std::move(after);
+  if (patch.reset_password) one_time_password = std::move(password);
   return {};
 }
 

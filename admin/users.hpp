@@ -4,7 +4,8 @@
 //
 // Every function takes the TenantScope of the acting administrator and filters every statement
 // by its org_id: a user of another organization is "not found", exactly like one that does not
-// exist. Every change is an audit event in the organization's chain, in the same transaction.
+// exist. Every change is an audit event in the organization's chain, in the same transaction;
+// an administrator's PATCH is one transaction for all of its parts (apply()).
 // An organization always keeps at least one active org_admin: the last one cannot be demoted,
 // disabled or deleted. Disabling a user, changing its role and resetting its password end its
 // sessions in the same transaction (sign-in refuses disabled users anyway).
@@ -69,6 +70,20 @@ struct UserChanges {
   std::optional<bool> disabled;
 };
 
+// Everything one PATCH /admin/users/{id} asks for, applied by UserDirectory::apply() as one change.
+struct UserPatch {
+  std::optional<std::string> display_name;
+  std::optional<std::string> role;
+  // Partial rights (Rights::update_from_json): keys not given keep their values. Merged with the
+  // user's stored rights inside the transaction, so a concurrent change is not overwritten with
+  // values read before it.
+  std::optional<boost::json::object> rights;
+  std::optional<bool> disabled;
+  bool reset_password = false;
+  bool reset_totp = false;
+  bool end_sessions = false;
+};
+
 class UserDirectory {
  public:
   UserDirectory(std::shared_ptr<const crypto::CryptoContext> ctx, db::Database& db, crypto::PasswordHasher& hasher,
@@ -88,11 +103,35 @@ class UserDirectory {
                                 std::string& one_time_password);
   // Removes the second factor (the user enrols again).
   DirectoryError reset_totp(const TenantScope& scope, const std::string& user_id, const Actor& actor);
+  // Ends every session of the user (recorded as user.end_sessions with their number).
+  DirectoryError end_sessions(const TenantScope& scope, const std::string& user_id, const Actor& actor);
+
+  // All of `patch` or nothing: one transaction applies, in this order, the profile change
+  // (display name, role, rights, disabled), the password reset, the 2FA reset and the end of
+  // sessions, each with its audit event as the single-purpose functions above record it. When
+  // any part is refused (bad input, the last-administrator guard, the user not found) or fails,
+  // the transaction rolls back and no part of the patch, nor any audit event of it, remains.
+  // `updated` is the user afterwards; `one_time_password` is set when the password was reset.
+  // Blocking when reset_password is set (the new password is hashed before the transaction).
+  DirectoryError apply(const TenantScope& scope, const std::string& user_id, const UserPatch& patch, const Actor& actor,
+                       User& updated, std::string& one_time_password);
   DirectoryError remove(const TenantScope& scope, const std::string& user_id, const Actor& actor);
 
  private:
   // Errc::kConflict when the change would leave the organization without an active org_admin.
   DirectoryError keep_an_admin(db::Database& tx, const TenantScope& scope, const std::string& user_id);
+
+  // The parts of a change, each inside the caller's transaction `tx`; none commits on its own.
+  // REQUIRES (update_in): the display name normalized and the role checked, as update() does.
+  DirectoryError update_in(db::Database& tx, const TenantScope& scope, const std::string& user_id,
+                           const UserChanges& changes, const Actor& actor, User& updated);
+  DirectoryError reset_password_in(db::Database& tx, const TenantScope& scope, const std::string& user_id,
+                                   const std::string& new_hash, const Actor& actor);
+  DirectoryError reset_totp_in(db::Database& tx, const TenantScope& scope, const std::string& user_id,
+                               const Actor& actor);
+  DirectoryError end_sessions_in(db::Database& tx, const TenantScope& scope, const std::string& user_id,
+                                 const Actor& actor);
+  DirectoryError get_in(db::Database& tx, const TenantScope& scope, const std::string& user_id, User& out);
 
   std::shared_ptr<const crypto::CryptoContext> ctx_;
   db::Database& db_;

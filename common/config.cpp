@@ -327,9 +327,10 @@ ConfigResult parse_config(std::string_view text, const fs::path& base_dir, std::
       {"metrics.token_file", ""},
       {"crypto.fips_module_dir", ""},
       {"crypto.fips_module_config", ""},
+      {"web.root", FUROSHIKI_DEFAULT_WEB_ROOT},
   };
   const std::set<std::string> optional_paths = {"metrics.token_file", "crypto.fips_module_dir",
-                                                "crypto.fips_module_config"};
+                                                "crypto.fips_module_config", "web.root"};
   auto path_key = [&](Section& section, std::string_view key) {
     const std::string dotted = section.dotted(key);
     if (const toml::node* node = section.string(key, raw_paths[dotted])) {
@@ -392,6 +393,11 @@ ConfigResult parse_config(std::string_view text, const fs::path& base_dir, std::
   {
     Section s = top.table("storage");
     path_key(s, "data_dir");
+    s.reject_unknown();
+  }
+  {
+    Section s = top.table("web");
+    path_key(s, "root");
     s.reject_unknown();
   }
   {
@@ -494,6 +500,8 @@ ConfigResult parse_config(std::string_view text, const fs::path& base_dir, std::
       }
     }
   }
+  // A missing UI directory is not an error: the server then serves the API alone (server/web_ui.hpp).
+  if (!raw_paths["web.root"].empty()) config.web.root = resolve(base_dir, raw_paths["web.root"]);
   if (!raw_paths["metrics.token_file"].empty()) {
     config.metrics.token_file = resolve(base_dir, raw_paths["metrics.token_file"]);
   }

@@ -102,6 +102,12 @@ struct MetricsConfig {
   std::filesystem::path token_file;
 };
 
+struct WebConfig {
+  // Directory of the built browser UI (web/dist: index.html and assets/). Without one the
+  // server serves the API only and logs why.
+  std::filesystem::path root;
+};
+
 struct LogConfig {
   std::string level = "info";
 };
@@ -116,6 +122,7 @@ struct Config {
   CryptoConfig crypto;
   ScannerConfig scanner;
   MetricsConfig metrics;
+  WebConfig web;
   LogConfig log;
 };
 

@@ -35,6 +35,8 @@ class Category final : public boost::system::error_category {
       case Errc::kPasswordPolicy: return "password does not meet the policy";
       case Errc::kIpNotAllowed: return "address not allowed";
       case Errc::kInvalidCode: return "invalid code";
+      case Errc::kInvalidPolicy: return "policy value out of range";
+      case Errc::kWouldLockOut: return "the change would lock the administrator out";
       case Errc::kScannerBusy: return "scanner busy";
       case Errc::kInternal: return "internal error";
     }

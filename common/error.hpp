@@ -35,6 +35,8 @@ enum class Errc {
   kPasswordPolicy,          // a new password breaks the organization's rules
   kIpNotAllowed,            // the client address is outside the organization's IP allowlist
   kInvalidCode,             // a one-time code (TOTP enrolment confirmation) is wrong
+  kInvalidPolicy,           // an organization policy value is well-formed but out of its range
+  kWouldLockOut,            // the change would lock the requesting administrator out (unconfirmed)
   kInternal,                // a bug or an unexpected failure; details only in the log
 };
 

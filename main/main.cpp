@@ -3,7 +3,8 @@
 #include "admin/audit_log.hpp"
 #include "admin/authenticator.hpp"
 #include "admin/instance.hpp"
-#include "admin/ip_allowlist.hpp"
+#include "admin/operator_authenticator.hpp"
+#include "admin/operator_sessions.hpp"
 #include "admin/organizations.hpp"
 #include "admin/second_factor.hpp"
 #include "admin/tenant_keys.hpp"
@@ -25,6 +26,8 @@
 #include "server/identity_routes.hpp"
 #include "server/metrics.hpp"
 #include "server/server.hpp"
+#include "server/system_routes.hpp"
+#include "server/web_ui.hpp"
 #include "storage/data_directory.hpp"
 
 #include <openssl/crypto.h>
@@ -331,27 +334,41 @@ int serve(const std::string& config_file) {
   admin::UserDirectory users(crypto_context, *database, hasher, audit);
   server::AdminRouteServices admin_services{users, audit, sessions, *database};
   admin::SecondFactorEnrolment second_factor(crypto_context, *database, keyring, audit);
-  server::AccountRouteServices account_services{second_factor, api_tokens, audit, *database};
+  server::AccountRouteServices account_services{second_factor, api_tokens, sessions, audit, *database};
+  // Operators: their own sessions and cookie; organizations managed as by `furoshiki org …`.
+  admin::OperatorSessionStore operator_sessions(crypto_context, *database);
+  admin::OperatorAuthenticator operator_authenticator(crypto_context, *database, hasher, audit, operator_sessions,
+                                                      throttle);
+  admin::OrganizationDirectory organizations(crypto_context, *database, keyring, hasher, audit);
+  server::ServiceHealthSources health_sources{.scanner = [&scanner] { return scanner.status(); },
+                                              .updates = [&updater] { return updater.status(); },
+                                              .crypto = crypto_context,
+                                              .db = database.get(),
+                                              .data_dir = config->storage.data_dir};
+  server::SystemRouteServices system_services{operator_authenticator, organizations, std::move(health_sources),
+                                              std::chrono::hours(12)};
   try {
+    std::optional<server::WebUi> web_ui;  // outlives the server, whose routes refer to it
     server::Server server(*config, crypto_context->libctx());
     server.set_authenticator(&authenticator);
-    // Organizations' IP allowlists: at sign-in (by code) and on every signed-in request (by id).
-    // An unreadable policy refuses (fail closed).
-    server.set_network_check([db = database.get()](const std::string& org_id, const boost::asio::ip::address& client) {
-      admin::Allowlist allowlist;
-      if (admin::load_allowlist(*db, org_id, allowlist)) return Errc::kInternal;
-      return allowlist.allows(client) ? Errc::kOk : Errc::kIpNotAllowed;
-    });
-    server::IdentityRouteOptions identity_options;
-    identity_options.sign_in_network_check = [db = database.get()](const std::string& org_code,
-                                                                   const boost::asio::ip::address& client) {
-      admin::Allowlist allowlist;
-      if (admin::load_allowlist_by_code(*db, org_code, allowlist)) return Errc::kInternal;
-      return allowlist.allows(client) ? Errc::kOk : Errc::kIpNotAllowed;
-    };
-    server::add_identity_routes(server.router(), authenticator, identity_options);
+    server.set_operator_authenticator(&operator_authenticator);
+    // Organizations' IP allowlists are part of their policy, which the authenticator reads once
+    // per request: at sign-in and on every signed-in request.
+    server::add_identity_routes(server.router(), authenticator);
     server::add_admin_routes(server.router(), admin_services);
     server::add_account_routes(server.router(), account_services);
+    server::add_system_routes(server.router(), system_services);
+    // The browser UI, when web.root holds a build of it; the API works without it.
+    if (!config->web.root.empty()) {
+      std::string problem;
+      if (auto loaded = server::WebUi::load(config->web.root, problem)) {
+        web_ui = std::move(*loaded);
+        server::add_web_ui_routes(server.router(), *web_ui);
+        log::info("web_ui_loaded", {{"root", config->web.root.string()}, {"assets", web_ui->asset_count()}});
+      } else {
+        log::warn("web_ui_unavailable", {{"root", config->web.root.string()}, {"reason", problem}});
+      }
+    }
     add_scanner_reporting(server, scanner, updater);
     server.add_readiness_check("database", [db = database.get()](std::string& detail) {
       detail = db->backend();

@@ -81,6 +81,28 @@ admin::AuditEvent token_event(const Request& request, std::string action, std::s
 }  // namespace
 
 void add_account_routes(Router& router, AccountRouteServices& services) {
+  // A browser tab that has the session cookie but not the CSRF token (a new tab, a reload, or
+  // another tab renewed it) gets a new one; the previous token stops working. A GET, since the
+  // tab cannot send a token it does not have: the cookie is SameSite=Strict, so another site
+  // cannot make the browser send it here, and the same-origin policy keeps the answer from any
+  // other site's script.
+  router.add({http::verb::get, "/api/v1/auth/csrf", AuthPolicy::kSignedIn, 0,
+              [&services](const Request& request) -> Response {
+                const auto& identity = *request.identity;
+                if (identity.principal.kind != admin::CredentialKind::kSession) {
+                  return error(Errc::kBadRequest, "API tokens need no CSRF token.");
+                }
+                admin::SessionInfo session;
+                static_cast<admin::Principal&>(session) = identity.principal;
+                auto token = services.sessions.renew_csrf(session);
+                if (!token) return error(token.error());
+                Response res = json_response(http::status::ok,
+                                             boost::json::serialize(boost::json::object{{"csrf_token", *token}}));
+                res.set(http::field::cache_control, "no-store");
+                return res;
+              },
+              true, true, true});
+
   router.add({http::verb::post, "/api/v1/me/totp", AuthPolicy::kSignedIn, 0,
               [&services](const Request& request) -> Response {
                 const auto& identity = *request.identity;

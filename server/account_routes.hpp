@@ -16,6 +16,7 @@ namespace furoshiki::server {
 struct AccountRouteServices {
   admin::SecondFactorEnrolment& second_factor;
   admin::ApiTokenStore& tokens;
+  admin::SessionStore& sessions;  // GET /auth/csrf hands a tab a new CSRF token
   admin::AuditLog& audit;  // token creation and revocation
   db::Database& db;        // so that a token change and its audit event commit together
 };

@@ -2,7 +2,7 @@
 #include "server/admin_routes.hpp"
 
 #include "admin/authenticator.hpp"
-#include "admin/password_rules.hpp"
+#include "admin/organization_policy.hpp"
 #include "common/log.hpp"
 #include "common/network_range.hpp"
 #include "server/http_error.hpp"
@@ -271,9 +271,15 @@ std::optional<std::string> base64url_decode(std::string_view in) {
 
 // --- policy ----------------------------------------------------------------------------------
 
-constexpr std::array<std::string_view, 3> kRequire2faValues = {"none", "admins", "all"};
+// A refused policy change: malformed input is 400 bad_request, a value out of its range 422
+// invalid_policy; the message names the key either way.
+Response policy_error(const admin::PolicyError& e) {
+  return error(e.kind == admin::PolicyError::Kind::kOutOfRange ? Errc::kInvalidPolicy : Errc::kBadRequest, e.message);
+}
 
-Errc read_policy(db::Database& db, const std::string& org_id, boost::json::object& out) {
+// The stored policy, typed and as the raw document (whose keys tell what a PUT changed), from one read.
+Errc read_policy(db::Database& db, const std::string& org_id, admin::OrganizationPolicy& typed,
+                 boost::json::object& raw) {
   bool found = false;
   std::string text;
   if (db.execute("SELECT policy FROM organizations WHERE id = ?1", {org_id}, [&](const db::Row& row) {
@@ -283,71 +289,15 @@ Errc read_policy(db::Database& db, const std::string& org_id, boost::json::objec
     return Errc::kInternal;
   }
   if (!found) return Errc::kNotFound;
-  if (text.empty()) {
-    out = {};
-    return Errc::kOk;
+  if (const auto e = admin::parse_organization_policy(text, typed)) {
+    log::error("organization_policy_unreadable", {{"org_id", org_id}, {"key", e.key}, {"reason", e.message}});
+    return Errc::kInternal;
   }
+  // parse_organization_policy() accepted it: blank or a JSON object.
+  raw = {};
   boost::system::error_code ec;
-  auto value = boost::json::parse(text, ec);
-  if (ec || !value.is_object()) return Errc::kInternal;
-  out = std::move(value.as_object());
+  if (auto value = boost::json::parse(text, ec); !ec && value.is_object()) raw = std::move(value.as_object());
   return Errc::kOk;
-}
-
-// GET /admin/policy: every stored key, with the three this API manages always present.
-bool policy_view(const boost::json::object& stored, boost::json::object& out) {
-  admin::PasswordRules rules;
-  if (admin::rules_from_policy(boost::json::serialize(stored), rules)) return false;
-  out = stored;
-  out["password"] = admin::to_json(rules);
-  if (!out.contains("require_2fa")) out["require_2fa"] = "none";
-  if (!out.contains("ip_allowlist")) out["ip_allowlist"] = boost::json::array();
-  return true;
-}
-
-// The validated replacement of each key the body names.
-struct PolicyChange {
-  std::optional<admin::PasswordRules> password;
-  std::optional<std::string> require_2fa;
-  std::optional<boost::json::array> ip_allowlist;
-};
-
-bool parse_policy_change(const boost::json::object& body, PolicyChange& change, std::string& problem) {
-  if (!only_known_keys(body, {"password", "require_2fa", "ip_allowlist"}, problem)) return false;
-  if (const auto* v = body.if_contains("password")) {
-    admin::PasswordRules rules;
-    if (const auto e = admin::password_rules_from_json(*v, rules)) {
-      problem = "password" + (e.key.empty() ? std::string() : "." + e.key) + ": " + e.message;
-      return false;
-    }
-    change.password = rules;
-  }
-  if (const auto* v = body.if_contains("require_2fa")) {
-    if (!v->is_string() || std::find(kRequire2faValues.begin(), kRequire2faValues.end(),
-                                     std::string_view(v->as_string())) == kRequire2faValues.end()) {
-      problem = "require_2fa must be \"none\", \"admins\" or \"all\"";
-      return false;
-    }
-    change.require_2fa = std::string(v->as_string());
-  }
-  if (const auto* v = body.if_contains("ip_allowlist")) {
-    if (!v->is_array()) {
-      problem = "ip_allowlist must be an array of CIDR ranges";
-      return false;
-    }
-    boost::json::array ranges;
-    for (std::size_t i = 0; i < v->as_array().size(); ++i) {
-      const auto& item = v->as_array()[i];
-      if (!item.is_string() || !parse_network_range(item.as_string())) {
-        problem = "ip_allowlist[" + std::to_string(i) +
-                  "] must be an IPv4 or IPv6 CIDR range without host bits, like 192.0.2.0/24";
-        return false;
-      }
-      ranges.emplace_back(item.as_string());
-    }
-    change.ip_allowlist = std::move(ranges);
-  }
-  return true;
 }
 
 // --- audit log -------------------------------------------------------------------------------
@@ -477,76 +427,41 @@ Response get_user(AdminRouteServices& s, const Request& request) {
       boost::json::serialize(boost::json::object{{"user", user_json(user, request.identity->org_code)}}));
 }
 
-// Ends every session of the user and records user.end_sessions, in one transaction.
-boost::system::error_code end_sessions(AdminRouteServices& s, const Request& request, const std::string& user_id) {
-  return s.db.transaction([&](db::Database& tx) -> boost::system::error_code {
-    std::int64_t ended = 0;
-    if (auto ec = s.sessions.end_all_for_user(tx, request.identity->scope, user_id, ended)) return ec;
-    admin::AuditEvent event{.chain = admin::AuditChain::organization(request.identity->scope.org_id())};
-    event.actor_type = admin::ActorType::kUser;
-    event.actor_id = request.identity->user.id;
-    event.actor_login = request.identity->user.login;
-    event.client = request.client.to_string();
-    event.user_agent = std::string(request.header(http::field::user_agent));
-    event.action = "user.end_sessions";
-    event.target = user_id;
-    event.details = {{"sessions", ended}};
-    return s.audit.append(tx, event);
-  });
-}
-
-// PATCH applies its parts in this order, each in its own transaction with its own audit event:
-// profile changes (display name, role, rights, disabled), password reset, 2FA reset, ending
-// sessions. The body is checked completely before the first one, so a malformed request changes
-// nothing.
+// PATCH applies every part of the body — profile changes (display name, role, rights, disabled),
+// password reset, 2FA reset, ending sessions — in one transaction (UserDirectory::apply): when one
+// part is refused, such as the last-administrator guard, nothing of the request remains.
 Response patch_user(AdminRouteServices& s, const Request& request) {
   const std::string& id = request.params.at("id");
   std::string problem;
   auto body = json_object(request, problem);
-  admin::UserChanges changes;
-  std::optional<bool> disabled, reset_password, reset_totp, end_all;
+  admin::UserPatch patch;
+  std::optional<bool> reset_password, reset_totp, end_all;
   if (!body ||
       !only_known_keys(*body,
                        {"display_name", "role", "rights", "disabled", "reset_password", "reset_totp", "end_sessions"},
                        problem) ||
-      !optional_string(*body, "display_name", changes.display_name, problem) ||
-      !optional_string(*body, "role", changes.role, problem) || !optional_bool(*body, "disabled", disabled, problem) ||
+      !optional_string(*body, "display_name", patch.display_name, problem) ||
+      !optional_string(*body, "role", patch.role, problem) ||
+      !optional_bool(*body, "disabled", patch.disabled, problem) ||
       !optional_bool(*body, "reset_password", reset_password, problem) ||
       !optional_bool(*body, "reset_totp", reset_totp, problem) ||
       !optional_bool(*body, "end_sessions", end_all, problem)) {
     return error(Errc::kBadRequest, problem);
   }
-  changes.disabled = disabled;
-  const auto& scope = request.identity->scope;
-  admin::User user;
-  if (auto e = s.users.get(scope, id, user)) return directory_error(request, e);
   if (const auto* rights = body->if_contains("rights")) {
     if (!rights->is_object()) return error(Errc::kBadRequest, "rights must be an object");
-    admin::Rights updated = user.rights;  // partial: keys not given keep their values
-    if (!admin::Rights::update_from_json(rights->as_object(), updated, problem)) {
-      return error(Errc::kBadRequest, problem);
-    }
-    changes.rights = updated;
+    patch.rights = rights->as_object();
   }
-  const admin::Actor actor = actor_of(request);
-  if (changes.display_name || changes.role || changes.rights || changes.disabled) {
-    if (auto e = s.users.update(scope, id, changes, actor, user)) return directory_error(request, e);
+  patch.reset_password = reset_password.value_or(false);
+  patch.reset_totp = reset_totp.value_or(false);
+  patch.end_sessions = end_all.value_or(false);
+  admin::User user;
+  std::string one_time_password;
+  if (auto e = s.users.apply(request.identity->scope, id, patch, actor_of(request), user, one_time_password)) {
+    return directory_error(request, e);
   }
   boost::json::object out;
-  if (reset_password.value_or(false)) {
-    std::string one_time_password;
-    if (auto e = s.users.reset_password(scope, id, actor, one_time_password)) return directory_error(request, e);
-    out["one_time_password"] = one_time_password;
-  }
-  if (reset_totp.value_or(false)) {
-    if (auto e = s.users.reset_totp(scope, id, actor)) return directory_error(request, e);
-  }
-  if (end_all.value_or(false)) {
-    if (auto ec = end_sessions(s, request, id)) {
-      return errc_of(ec) == Errc::kNotFound ? error(Errc::kNotFound) : internal_error(request, "end_sessions", ec);
-    }
-  }
-  if (auto e = s.users.get(scope, id, user)) return directory_error(request, e);
+  if (patch.reset_password) out["one_time_password"] = one_time_password;
   out["user"] = user_json(user, request.identity->org_code);
   return json_response(http::status::ok, boost::json::serialize(out));
 }
@@ -558,47 +473,58 @@ Response delete_user(AdminRouteServices& s, const Request& request) {
   return Response{http::status::no_content, 11};
 }
 
-Response get_policy(AdminRouteServices& s, const Request& request) {
-  boost::json::object stored, view;
-  const Errc read = read_policy(s.db, request.identity->scope.org_id(), stored);
-  if (read != Errc::kOk || !policy_view(stored, view)) {
-    return internal_error(request, "read_policy", make_error_code(read == Errc::kOk ? Errc::kInternal : read));
-  }
-  return json_response(http::status::ok, boost::json::serialize(view));
+// GET: the policy this request was authorized under (read once, by the authenticator).
+Response get_policy(AdminRouteServices&, const Request& request) {
+  return json_response(http::status::ok, admin::serialize(request.identity->policy));
 }
 
-// PUT replaces the keys the body names and keeps every other stored key.
+// PUT replaces the keys the body names and keeps every other stored key. "confirm_lockout": true
+// is not stored: it lets an administrator save an ip_allowlist that excludes their own address.
 Response put_policy(AdminRouteServices& s, const Request& request) {
   std::string problem;
   auto body = json_object(request, problem);
-  PolicyChange change;
-  if (!body || !parse_policy_change(*body, change, problem)) return error(Errc::kBadRequest, problem);
+  if (!body) return error(Errc::kBadRequest, problem);
+  bool confirm_lockout = false;
+  if (const auto* v = body->if_contains("confirm_lockout")) {
+    if (!v->is_bool()) return error(Errc::kBadRequest, "confirm_lockout must be true or false");
+    confirm_lockout = v->get_bool();
+    body->erase("confirm_lockout");
+  }
   const auto& identity = *request.identity;
-  boost::json::object saved;
+  // Checked against the policy of this request first, so that a refused body costs no write.
+  admin::OrganizationPolicy checked = identity.policy;
+  if (const auto e = admin::apply_policy_changes(*body, checked)) return policy_error(e);
+  // Self-lockout: an allowlist without the requesting address would refuse this administrator's
+  // next request, and only an operator could undo it.
+  const bool locks_out = body->contains("ip_allowlist") && !checked.ip_allowlist.allows(request.client);
+  if (locks_out && !confirm_lockout) {
+    return error(Errc::kWouldLockOut, "The new ip_allowlist does not include your own address (" +
+                                          canonical_address(request.client).to_string() +
+                                          "): saving it would lock you out. Add your address, or send the same "
+                                          "body with \"confirm_lockout\": true to save it anyway.");
+  }
+  admin::OrganizationPolicy saved;
+  admin::PolicyError refused;
   const auto ec = s.db.transaction([&](db::Database& tx) -> boost::system::error_code {
-    boost::json::object current;
-    if (const Errc read = read_policy(tx, identity.scope.org_id(), current); read != Errc::kOk) {
+    // Read again inside the write: another administrator's change since this request's read is
+    // kept, not overwritten with older values.
+    admin::OrganizationPolicy current;
+    boost::json::object stored;
+    if (const Errc read = read_policy(tx, identity.scope.org_id(), current, stored); read != Errc::kOk) {
       return make_error_code(read);
     }
-    boost::json::object next = current;
-    if (change.password) {
-      std::string text;
-      if (admin::policy_with_rules(boost::json::serialize(next), *change.password, text)) {
-        return make_error_code(Errc::kInternal);
-      }
-      next = boost::json::parse(text).as_object();
-    }
-    if (change.require_2fa) next["require_2fa"] = *change.require_2fa;
-    if (change.ip_allowlist) next["ip_allowlist"] = *change.ip_allowlist;
+    admin::OrganizationPolicy next = current;
+    if ((refused = admin::apply_policy_changes(*body, next))) return make_error_code(Errc::kBadRequest);
+    const boost::json::object next_json = admin::to_json(next);
     boost::json::array changed;
     for (const auto& kv : *body) {
-      const auto* before = current.if_contains(kv.key());
-      if (!before || *before != next.at(kv.key())) changed.emplace_back(kv.key());
+      const auto* before = stored.if_contains(kv.key());
+      if (!before || *before != next_json.at(kv.key())) changed.emplace_back(kv.key());
     }
     saved = next;
     if (changed.empty()) return {};
     if (auto e = tx.execute("UPDATE organizations SET policy = ?1 WHERE id = ?2",
-                            {boost::json::serialize(next), identity.scope.org_id()})) {
+                            {boost::json::serialize(next_json), identity.scope.org_id()})) {
       return e;
     }
     admin::AuditEvent event{.chain = admin::AuditChain::organization(identity.scope.org_id())};
@@ -610,11 +536,12 @@ Response put_policy(AdminRouteServices& s, const Request& request) {
     event.action = "policy.update";
     event.target = identity.org_code;
     event.details = {{"changed", std::move(changed)}};
+    if (locks_out) event.details["lockout_confirmed"] = true;
     return s.audit.append(tx, event);
   });
-  boost::json::object view;
-  if (ec || !policy_view(saved, view)) return internal_error(request, "write_policy", ec);
-  return json_response(http::status::ok, boost::json::serialize(view));
+  if (refused) return policy_error(refused);
+  if (ec) return internal_error(request, "write_policy", ec);
+  return json_response(http::status::ok, admin::serialize(saved));
 }
 
 Response csv_export(AdminRouteServices& s, const Request& request, const admin::AuditChain& chain,

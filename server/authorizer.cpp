@@ -2,6 +2,7 @@
 #include "server/authorizer.hpp"
 
 #include "admin/authenticator.hpp"
+#include "admin/operator_authenticator.hpp"
 #include "common/log.hpp"
 #include "crypto/random.hpp"
 
@@ -19,7 +20,7 @@ std::string_view bearer_token(const Request& request) {
   return value.substr(kScheme.size());
 }
 
-std::string_view session_cookie(const Request& request) {
+std::string_view cookie_value(const Request& request, std::string_view name) {
   if (!request.headers) return {};
   // Cookie: a=1; furoshiki_session=TOKEN; b=2 (RFC 6265 section 5.4), possibly in several headers.
   const auto [first, last] = request.headers->equal_range(boost::beast::http::field::cookie);
@@ -31,7 +32,7 @@ std::string_view session_cookie(const Request& request) {
       rest = semicolon == std::string_view::npos ? std::string_view() : rest.substr(semicolon + 1);
       while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
       const auto eq = pair.find('=');
-      if (eq != std::string_view::npos && pair.substr(0, eq) == kSessionCookie) return pair.substr(eq + 1);
+      if (eq != std::string_view::npos && pair.substr(0, eq) == name) return pair.substr(eq + 1);
     }
   }
   return {};
@@ -47,12 +48,17 @@ Errc Authorizer::authorize(AuthPolicy policy, const Request& request) const {
     case AuthPolicy::kOrgAdmin:
       if (!authenticator_) return Errc::kForbidden;
       return session_cookie(request).empty() && bearer_token(request).empty() ? Errc::kUnauthenticated : Errc::kOk;
+    case AuthPolicy::kOperator:
+      if (!operator_authenticator_) return Errc::kForbidden;
+      return operator_session_cookie(request).empty() ? Errc::kUnauthenticated : Errc::kOk;
     case AuthPolicy::kUnspecified: return Errc::kForbidden;
   }
   return Errc::kForbidden;
 }
 
 Errc Authorizer::authorize_identity(const Route& route, Request& request) const {
+  if (route.policy == AuthPolicy::kOperator) return authorize_operator(route, request);
+  if (route.policy != AuthPolicy::kSignedIn && route.policy != AuthPolicy::kOrgAdmin) return Errc::kForbidden;
   if (!authenticator_) return Errc::kForbidden;
   const std::string_view bearer = bearer_token(request);
   const std::string_view cookie = session_cookie(request);
@@ -63,11 +69,8 @@ Errc Authorizer::authorize_identity(const Route& route, Request& request) const 
     log::error("identity_check_failed", {{"request_id", request.request_id}, {"reason", identity.error().message()}});
     return Errc::kInternal;
   }
-  if (network_check_) {
-    if (const Errc allowed = network_check_(identity->scope.org_id(), request.client); allowed != Errc::kOk) {
-      return allowed == Errc::kIpNotAllowed ? Errc::kIpNotAllowed : Errc::kInternal;
-    }
-  }
+  // The organization's IP allowlist, from the policy the authenticator read for this request.
+  if (!identity->policy.ip_allowlist.allows(request.client)) return Errc::kIpNotAllowed;
   const bool safe = request.method == boost::beast::http::verb::get || request.method == boost::beast::http::verb::head;
   if (bearer.empty() && !safe && !authenticator_->csrf_ok(*identity, request.header("X-CSRF-Token"))) {
     return Errc::kCsrfFailed;
@@ -76,6 +79,25 @@ Errc Authorizer::authorize_identity(const Route& route, Request& request) const 
   if (identity->totp_enrolment_required && !route.during_totp_enrolment) return Errc::kTotpEnrolmentRequired;
   if (route.policy == AuthPolicy::kOrgAdmin && identity->user.role != "org_admin") return Errc::kForbidden;
   request.identity = std::make_shared<const admin::Identity>(std::move(*identity));
+  return Errc::kOk;
+}
+
+// Operators sign in with their own cookie and nothing else: a bearer token or a user session
+// cookie is not looked at, so no credential of an organization's user can reach these routes.
+Errc Authorizer::authorize_operator(const Route& route, Request& request) const {
+  if (!operator_authenticator_) return Errc::kForbidden;
+  auto identity = operator_authenticator_->from_session(operator_session_cookie(request));
+  if (!identity) {
+    if (identity.error() == Errc::kUnauthenticated) return Errc::kUnauthenticated;
+    log::error("operator_check_failed", {{"request_id", request.request_id}, {"reason", identity.error().message()}});
+    return Errc::kInternal;
+  }
+  const bool safe = request.method == boost::beast::http::verb::get || request.method == boost::beast::http::verb::head;
+  if (!safe && !operator_authenticator_->csrf_ok(*identity, request.header("X-CSRF-Token"))) return Errc::kCsrfFailed;
+  if (identity->account.password_change_required && !route.before_password_change) {
+    return Errc::kPasswordChangeRequired;
+  }
+  request.operator_identity = std::make_shared<const admin::OperatorIdentity>(std::move(*identity));
   return Errc::kOk;
 }
 

@@ -55,6 +55,11 @@ HttpError to_http(Errc e) {
       return {http::status::unprocessable_entity, "password_policy", "The new password does not meet the rules."};
     case Errc::kInvalidCode:
       return {http::status::unprocessable_entity, "invalid_code", "The code is wrong; enter the current one."};
+    case Errc::kInvalidPolicy:
+      return {http::status::unprocessable_entity, "invalid_policy", "A policy value is outside its allowed range."};
+    case Errc::kWouldLockOut:
+      return {http::status::unprocessable_entity, "would_lock_out",
+              "The IP allowlist does not include your own address; confirm to save it anyway."};
     case Errc::kInternal: return {http::status::internal_server_error, "internal_error", "An internal error occurred."};
   }
   return {http::status::internal_server_error, "internal_error", "An internal error occurred."};
@@ -68,6 +73,10 @@ std::string error_body(Errc e, std::string_view message) {
   boost::json::object body;
   body["error"] = std::move(error);
   return boost::json::serialize(body);
+}
+
+Response error_response(Errc e, std::string_view message) {
+  return json_response(to_http(e).status, error_body(e, message));
 }
 
 }  // namespace furoshiki::server

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "common/error.hpp"
+#include "server/request.hpp"
 
 #include <boost/beast/http/status.hpp>
 
@@ -21,5 +22,8 @@ HttpError to_http(Errc e);
 
 // {"error":{"code":…,"message":…}}; message defaults to the code's default text.
 std::string error_body(Errc e, std::string_view message = {});
+
+// A complete error answer: the status and body of `e`.
+Response error_response(Errc e, std::string_view message = {});
 
 }  // namespace furoshiki::server

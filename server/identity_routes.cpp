@@ -7,6 +7,9 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
+#include <chrono>
+
 namespace furoshiki::server {
 
 namespace http = boost::beast::http;
@@ -46,9 +49,16 @@ bool string_field(const boost::json::object& o, std::string_view key, std::strin
 }
 
 std::string session_cookie_header(std::string_view token, std::chrono::seconds max_age) {
+  max_age = std::max(max_age, std::chrono::seconds(0));
   // Secure, Path=/ and no Domain: what the __Host- prefix would demand (RFC 6265bis 4.1.3.2).
   return std::string(kSessionCookie) + "=" + std::string(token) + "; Path=/; Secure; HttpOnly; SameSite=Strict" +
          "; Max-Age=" + std::to_string(max_age.count());
+}
+
+// The cookie of a new session: kept by the browser until the session's absolute end.
+std::string session_cookie_header(const admin::NewSession& session) {
+  return session_cookie_header(session.token, std::chrono::duration_cast<std::chrono::seconds>(
+                                                  session.expires_at - std::chrono::system_clock::now()));
 }
 
 std::string client_of(const Request& request) { return request.client.to_string(); }
@@ -73,49 +83,47 @@ boost::json::object user_json(const admin::User& u, std::string_view org_code) {
           {"totp_enabled", u.totp_enabled}};
 }
 
-void add_identity_routes(Router& router, admin::Authenticator& authenticator, IdentityRouteOptions options) {
-  router.add(
-      {http::verb::post, "/api/v1/auth/login", AuthPolicy::kPublic, kSmallJsonBody,
-       [&authenticator, options](const Request& request) -> Response {
-         std::string problem;
-         auto body = json_object(request, problem);
-         admin::SignInRequest sign_in;
-         if (!body || !string_field(*body, "org", sign_in.org_code, true, problem) ||
-             !string_field(*body, "login", sign_in.login, true, problem) ||
-             !string_field(*body, "password", sign_in.password, true, problem) ||
-             !string_field(*body, "totp", sign_in.totp, false, problem)) {
-           return error(Errc::kBadRequest, problem);
-         }
-         if (options.sign_in_network_check) {
-           const Errc allowed = options.sign_in_network_check(sign_in.org_code, request.client);
-           if (allowed != Errc::kOk) return error(allowed == Errc::kIpNotAllowed ? allowed : Errc::kInternal);
-         }
-         sign_in.client = client_of(request);
-         sign_in.user_agent = std::string(request.header(http::field::user_agent));
-         sign_in.previous_session_token = std::string(session_cookie(request));
-         auto result = authenticator.sign_in(sign_in);
-         if (!result) return error(Errc::kInternal);
-         switch (result->outcome) {
-           case admin::SignInOutcome::kSignedIn: break;
-           case admin::SignInOutcome::kInvalidCredentials: return error(Errc::kInvalidCredentials);
-           case admin::SignInOutcome::kTotpRequired: return error(Errc::kTotpRequired);
-           case admin::SignInOutcome::kAccountDisabled: return error(Errc::kAccountDisabled);
-           case admin::SignInOutcome::kTooManyAttempts: {
-             Response res = error(Errc::kTooManyAttempts);
-             res.set(http::field::retry_after, std::to_string(std::max<std::int64_t>(1, result->retry_after.count())));
-             return res;
-           }
-         }
-         boost::json::object out;
-         out["user"] = user_json(*result->identity);
-         out["csrf_token"] = result->session->csrf_token;
-         out["password_change_required"] = result->identity->user.password_change_required;
-         out["totp_enrolment_required"] = result->identity->totp_enrolment_required;
-         Response res = json_response(http::status::ok, boost::json::serialize(out));
-         res.set(http::field::set_cookie, session_cookie_header(result->session->token, options.session_lifetime));
-         return res;
-       },
-       true});
+void add_identity_routes(Router& router, admin::Authenticator& authenticator) {
+  router.add({http::verb::post, "/api/v1/auth/login", AuthPolicy::kPublic, kSmallJsonBody,
+              [&authenticator](const Request& request) -> Response {
+                std::string problem;
+                auto body = json_object(request, problem);
+                admin::SignInRequest sign_in;
+                if (!body || !string_field(*body, "org", sign_in.org_code, true, problem) ||
+                    !string_field(*body, "login", sign_in.login, true, problem) ||
+                    !string_field(*body, "password", sign_in.password, true, problem) ||
+                    !string_field(*body, "totp", sign_in.totp, false, problem)) {
+                  return error(Errc::kBadRequest, problem);
+                }
+                sign_in.client = client_of(request);
+                sign_in.client_address = request.client;
+                sign_in.user_agent = std::string(request.header(http::field::user_agent));
+                sign_in.previous_session_token = std::string(session_cookie(request));
+                auto result = authenticator.sign_in(sign_in);
+                if (!result) return error(Errc::kInternal);
+                switch (result->outcome) {
+                  case admin::SignInOutcome::kSignedIn: break;
+                  case admin::SignInOutcome::kInvalidCredentials: return error(Errc::kInvalidCredentials);
+                  case admin::SignInOutcome::kTotpRequired: return error(Errc::kTotpRequired);
+                  case admin::SignInOutcome::kAccountDisabled: return error(Errc::kAccountDisabled);
+                  case admin::SignInOutcome::kIpNotAllowed: return error(Errc::kIpNotAllowed);
+                  case admin::SignInOutcome::kTooManyAttempts: {
+                    Response res = error(Errc::kTooManyAttempts);
+                    res.set(http::field::retry_after,
+                            std::to_string(std::max<std::int64_t>(1, result->retry_after.count())));
+                    return res;
+                  }
+                }
+                boost::json::object out;
+                out["user"] = user_json(*result->identity);
+                out["csrf_token"] = result->session->csrf_token;
+                out["password_change_required"] = result->identity->user.password_change_required;
+                out["totp_enrolment_required"] = result->identity->totp_enrolment_required;
+                Response res = json_response(http::status::ok, boost::json::serialize(out));
+                res.set(http::field::set_cookie, session_cookie_header(*result->session));
+                return res;
+              },
+              true});
 
   router.add({http::verb::post, "/api/v1/auth/logout", AuthPolicy::kSignedIn, 0,
               [&authenticator](const Request& request) -> Response {
@@ -135,7 +143,7 @@ void add_identity_routes(Router& router, admin::Authenticator& authenticator, Id
               true, true, true});
 
   router.add({http::verb::post, "/api/v1/me/password", AuthPolicy::kSignedIn, kSmallJsonBody,
-              [&authenticator, options](const Request& request) -> Response {
+              [&authenticator](const Request& request) -> Response {
                 std::string problem, current, replacement;
                 auto body = json_object(request, problem);
                 if (!body || !string_field(*body, "current", current, true, problem) ||
@@ -161,7 +169,7 @@ void add_identity_routes(Router& router, admin::Authenticator& authenticator, Id
                 // Every session ended with the change; this client continues in a new one, whose
                 // CSRF token travels in a header (the contract's answer has no body).
                 Response res{http::status::no_content, 11};
-                res.set(http::field::set_cookie, session_cookie_header(session->token, options.session_lifetime));
+                res.set(http::field::set_cookie, session_cookie_header(*session));
                 res.set("X-CSRF-Token", session->csrf_token);
                 return res;
               },

@@ -4,24 +4,13 @@
 #pragma once
 
 #include "admin/authenticator.hpp"
-#include "common/error.hpp"
 #include "server/router.hpp"
-
-#include <boost/asio/ip/address.hpp>
-
-#include <chrono>
-#include <functional>
 
 namespace furoshiki::server {
 
-struct IdentityRouteOptions {
-  std::chrono::seconds session_lifetime{std::chrono::hours(12)};  // the cookie's Max-Age
-  // The organization's IP allowlist at sign-in, by organization code: Errc::kOk, kIpNotAllowed
-  // (403 ip_not_allowed) or another error (500). Unset: no check.
-  std::function<Errc(const std::string& org_code, const boost::asio::ip::address& client)> sign_in_network_check;
-};
-
-void add_identity_routes(Router& router, admin::Authenticator& authenticator, IdentityRouteOptions options = {});
+// The session cookie's Max-Age is the session's own absolute end (the organization's policy at
+// sign-in); the organization's IP allowlist is checked by the authenticator (403 ip_not_allowed).
+void add_identity_routes(Router& router, admin::Authenticator& authenticator);
 
 // The JSON of a user as /me, sign-in and the admin user routes show it.
 boost::json::object user_json(const admin::Identity& identity);

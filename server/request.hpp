@@ -13,6 +13,7 @@
 
 namespace furoshiki::admin {
 struct Identity;
+struct OperatorIdentity;
 }
 
 namespace furoshiki::server {
@@ -30,6 +31,8 @@ struct Request {
   std::string_view request_id;
   // Who the request acts as (routes with an identity policy; null otherwise).
   std::shared_ptr<const admin::Identity> identity;
+  // The operator a kOperator route acts as (null otherwise). Never set together with identity.
+  std::shared_ptr<const admin::OperatorIdentity> operator_identity;
 
   std::string_view header(boost::beast::http::field f) const;
   std::string_view header(std::string_view name) const;

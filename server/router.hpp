@@ -20,11 +20,14 @@ enum class AuthPolicy {
   kMetricsReader,  // bearer token from metrics.token_file, or loopback clients when none is set
   kSignedIn,       // a user of an active organization: session cookie (+ X-CSRF-Token when unsafe) or API token
   kOrgAdmin,       // as kSignedIn, with the role org_admin
+  // An operator (the service's own accounts, not an organization's): the operator session cookie
+  // (+ X-CSRF-Token when unsafe). No API token and no user session ever grants it.
+  kOperator,
 };
 
 // Whether the policy needs the request's identity (resolved off the network threads).
 inline bool needs_identity(AuthPolicy policy) {
-  return policy == AuthPolicy::kSignedIn || policy == AuthPolicy::kOrgAdmin;
+  return policy == AuthPolicy::kSignedIn || policy == AuthPolicy::kOrgAdmin || policy == AuthPolicy::kOperator;
 }
 
 using Handler = std::function<Response(const Request&)>;
@@ -38,7 +41,8 @@ struct Route {
   // The handler blocks (password hashing, database writes): it runs on the blocking pool, never on
   // a network thread. Routes with an identity policy always do.
   bool blocking = false;
-  // Reachable while the user must still replace a one-time password (/me, /me/password, logout).
+  // Reachable while the user (or operator) must still replace a one-time password (/me,
+  // /me/password, logout; /system/me, /system/password, /system/logout).
   bool before_password_change = false;
   // Reachable while the organization requires a second factor the user has not enrolled yet
   // (/me, /me/password, /me/totp, /me/totp/confirm, logout).

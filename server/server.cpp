@@ -306,8 +306,8 @@ void Server::set_authenticator(admin::Authenticator* authenticator) {
   impl_->state.authorizer.set_authenticator(authenticator);
 }
 
-void Server::set_network_check(std::function<Errc(const std::string&, const boost::asio::ip::address&)> check) {
-  impl_->state.authorizer.set_network_check(std::move(check));
+void Server::set_operator_authenticator(admin::OperatorAuthenticator* authenticator) {
+  impl_->state.authorizer.set_operator_authenticator(authenticator);
 }
 
 void Server::add_readiness_check(std::string name, ReadinessCheck check) {

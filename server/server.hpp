@@ -17,6 +17,7 @@ struct ossl_lib_ctx_st;
 
 namespace furoshiki::admin {
 class Authenticator;
+class OperatorAuthenticator;
 }
 
 namespace furoshiki::server {
@@ -47,8 +48,8 @@ class Server {
   void add_readiness_check(std::string name, ReadinessCheck check);
   // Enables the identity policies (kSignedIn, kOrgAdmin); without it those routes answer 403.
   void set_authenticator(admin::Authenticator* authenticator);
-  // Organization IP allowlists for identity routes (see Authorizer::set_network_check).
-  void set_network_check(std::function<Errc(const std::string&, const boost::asio::ip::address&)> check);
+  // Enables the operator policy (kOperator); without it those routes answer 403.
+  void set_operator_authenticator(admin::OperatorAuthenticator* authenticator);
 
   // Binds every configured listener and logs a "listening" event per address (with the real
   // port when the configuration says 0). Throws std::runtime_error naming the address on failure.

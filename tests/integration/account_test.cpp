@@ -148,5 +148,27 @@ TEST_F(Account, ApiTokensAreShownOnceUsableAndRevocable) {
   EXPECT_EQ(status_of(call("GET", "/api/v1/me", "", {{"Authorization", "Bearer " + value}})), 401u);
 }
 
+TEST_F(Account, ATabWithoutItsCsrfTokenGetsANewOneAndTheOldOneStops) {
+  const auto renewed = call("GET", "/api/v1/auth/csrf", "", {{"Cookie", cookie_}});
+  ASSERT_EQ(status_of(renewed), 200u) << (renewed ? renewed->body : "");
+  EXPECT_EQ(renewed->header("Cache-Control"), "no-store");
+  const std::string fresh(renewed->json().at("csrf_token").as_string());
+  EXPECT_NE(fresh, csrf_);
+
+  const std::string create = R"({"name":"after renewal","expires_in_days":1})";
+  const auto with_old = call("POST", "/api/v1/me/tokens", create, session_headers());
+  EXPECT_EQ(status_of(with_old), 403u);
+  EXPECT_EQ(error_code(with_old), "csrf_failed");
+  EXPECT_EQ(status_of(call("POST", "/api/v1/me/tokens", create, {{"Cookie", cookie_}, {"X-CSRF-Token", fresh}})), 201u);
+
+  // Without a session there is nothing to renew; an API token needs no CSRF token at all.
+  EXPECT_EQ(status_of(call("GET", "/api/v1/auth/csrf")), 401u);
+  const auto token = call("POST", "/api/v1/me/tokens", R"({"name":"script","expires_in_days":1})",
+                          {{"Cookie", cookie_}, {"X-CSRF-Token", fresh}});
+  ASSERT_EQ(status_of(token), 201u);
+  const std::string bearer = "Bearer " + std::string(token->json().at("value").as_string());
+  EXPECT_EQ(status_of(call("GET", "/api/v1/auth/csrf", "", {{"Authorization", bearer}})), 400u);
+}
+
 }  // namespace
 }  // namespace furoshiki::integration

@@ -452,5 +452,44 @@ TEST_F(Admin, PolicyValidationNamesTheKeyAndStricterRulesApplyAtTheNextChange) {
   EXPECT_EQ(status_of(long_one), 204u) << long_one->body;
 }
 
+TEST_F(Admin, SessionTimeoutsAreValidatedAndGovernNewSessions) {
+  const Org org = make_org("epsilon", false);
+  const auto defaults = call("GET", "/api/v1/admin/policy", org.admin);
+  ASSERT_EQ(status_of(defaults), 200u);
+  EXPECT_EQ(defaults->json().at("sessions").at("idle_timeout_minutes"), 30);
+  EXPECT_EQ(defaults->json().at("sessions").at("absolute_timeout_hours"), 12);
+
+  const auto too_short = call("PUT", "/api/v1/admin/policy", org.admin, {{"sessions", {{"idle_timeout_minutes", 2}}}});
+  EXPECT_EQ(status_of(too_short), 422u);
+  EXPECT_EQ(error_code(too_short), "invalid_policy");
+  EXPECT_NE(too_short->body.find("sessions.idle_timeout_minutes must be from 5 to 1440"), std::string::npos)
+      << too_short->body;
+  const auto inconsistent = call("PUT", "/api/v1/admin/policy", org.admin,
+                                 {{"sessions", {{"idle_timeout_minutes", 120}, {"absolute_timeout_hours", 1}}}});
+  EXPECT_EQ(status_of(inconsistent), 422u);
+  EXPECT_EQ(error_code(inconsistent), "invalid_policy");
+  const auto wrong_type =
+      call("PUT", "/api/v1/admin/policy", org.admin, {{"sessions", {{"absolute_timeout_hours", "8"}}}});
+  EXPECT_EQ(status_of(wrong_type), 400u) << "malformed, not merely out of range";
+
+  const auto put = call("PUT", "/api/v1/admin/policy", org.admin,
+                        {{"sessions", {{"idle_timeout_minutes", 20}, {"absolute_timeout_hours", 2}}}});
+  ASSERT_EQ(status_of(put), 200u) << put->body;
+  EXPECT_EQ(put->json().at("sessions").at("absolute_timeout_hours"), 2);
+  EXPECT_EQ(put->json().at("require_2fa"), "none") << "keys not named keep their values";
+
+  // A new session lives as long as the policy says: the cookie's Max-Age is its absolute end.
+  const auto r = call("POST", "/api/v1/auth/login",
+                      boost::json::serialize(boost::json::object{
+                          {"org", org.code}, {"login", "admin@" + org.code + ".test"}, {"password", kNewPassword}}));
+  ASSERT_EQ(status_of(r), 200u) << r->body;
+  const std::string cookie = r->header("Set-Cookie");
+  const auto at = cookie.find("Max-Age=");
+  ASSERT_NE(at, std::string::npos) << cookie;
+  const int max_age = std::stoi(cookie.substr(at + 8));
+  EXPECT_LE(max_age, 2 * 3600);
+  EXPECT_GE(max_age, 2 * 3600 - 60);
+}
+
 }  // namespace
 }  // namespace furoshiki::integration

@@ -1,5 +1,6 @@
-// Organizations' IP allowlists (403 ip_not_allowed at sign-in and on every signed-in request)
-// and server.trusted_proxies: X-Forwarded-For counts only when the socket peer is a trusted proxy.
+// Organizations' IP allowlists (403 ip_not_allowed at sign-in and on every signed-in request),
+// the admin's self-lockout guard on PUT /admin/policy (422 would_lock_out unless confirmed), and
+// server.trusted_proxies: X-Forwarded-For counts only when the socket peer is a trusted proxy.
 #include "harness.hpp"
 #include "https_client.hpp"
 
@@ -9,6 +10,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <stdexcept>
 
 namespace furoshiki::integration {
 namespace {
@@ -57,6 +59,26 @@ class NetworkPolicy : public ::testing::Test {
     return call("POST", "/api/v1/auth/login", body, std::move(headers));
   }
 
+  // The admin signed in with the one-time password replaced: {"Cookie", …} and {"X-CSRF-Token", …}.
+  std::vector<std::pair<std::string, std::string>> admin_session() {
+    const auto first = login();
+    if (status_of(first) != 200u) throw std::runtime_error("sign-in failed: " + (first ? first->body : ""));
+    const std::string set = first->header("Set-Cookie");
+    const std::string body = boost::json::serialize(
+        boost::json::object{{"current", password_}, {"new", "violet tractor umbrella harbour 8"}});
+    const auto changed = call("POST", "/api/v1/me/password", body,
+                              {{"Cookie", set.substr(0, set.find(';'))},
+                               {"X-CSRF-Token", std::string(first->json().at("csrf_token").as_string())}});
+    if (status_of(changed) != 204u) throw std::runtime_error("password change failed");
+    const std::string renewed = changed->header("Set-Cookie");
+    return {{"Cookie", renewed.substr(0, renewed.find(';'))}, {"X-CSRF-Token", changed->header("X-CSRF-Token")}};
+  }
+
+  std::optional<HttpResponse> put_policy(const std::vector<std::pair<std::string, std::string>>& admin,
+                                         const boost::json::object& body) {
+    return call("PUT", "/api/v1/admin/policy", boost::json::serialize(body), admin);
+  }
+
   static std::string code_of(const std::optional<HttpResponse>& r) {
     if (!r || !r->json().is_object() || !r->json().as_object().contains("error")) return "";
     return std::string(r->json().at("error").at("code").as_string());
@@ -88,6 +110,44 @@ TEST_F(NetworkPolicy, AllowlistRefusesSignInAndSessionsFromOutside) {
   set_allowlist("[\"127.0.0.0/8\", \"::1\"]");
   EXPECT_EQ(status_of(login()), 200u);
   EXPECT_EQ(status_of(call("GET", "/api/v1/me", "", {{"Cookie", cookie}})), 200u);
+}
+
+TEST_F(NetworkPolicy, AllowlistWithoutTheAdminsOwnAddressIsRefused) {
+  create_org();
+  server_ = ServerProcess::start(instance_);
+  const auto admin = admin_session();
+  for (const auto& body :
+       {boost::json::object{{"ip_allowlist", boost::json::array{"192.0.2.0/24"}}},
+        boost::json::object{{"ip_allowlist", boost::json::array{"192.0.2.0/24"}}, {"confirm_lockout", false}}}) {
+    const auto refused = put_policy(admin, body);
+    EXPECT_EQ(status_of(refused), 422u) << (refused ? refused->body : "");
+    EXPECT_EQ(code_of(refused), "would_lock_out");
+    EXPECT_NE(refused->body.find("127.0.0.1"), std::string::npos) << "the message names the address: " << refused->body;
+  }
+  const auto policy = call("GET", "/api/v1/admin/policy", "", admin);
+  ASSERT_EQ(status_of(policy), 200u);
+  EXPECT_TRUE(policy->json().at("ip_allowlist").as_array().empty()) << "nothing was saved";
+  EXPECT_EQ(status_of(call("GET", "/api/v1/me", "", admin)), 200u);
+
+  // A list that holds the admin's address needs no confirmation.
+  const auto saved = put_policy(admin, {{"ip_allowlist", boost::json::array{"192.0.2.0/24", "127.0.0.0/8"}}});
+  EXPECT_EQ(status_of(saved), 200u) << (saved ? saved->body : "");
+  EXPECT_EQ(status_of(call("GET", "/api/v1/me", "", admin)), 200u);
+}
+
+TEST_F(NetworkPolicy, ConfirmedLockoutIsSavedAndAppliesAtOnce) {
+  create_org();
+  server_ = ServerProcess::start(instance_);
+  const auto admin = admin_session();
+  const auto saved =
+      put_policy(admin, {{"ip_allowlist", boost::json::array{"192.0.2.0/24"}}, {"confirm_lockout", true}});
+  ASSERT_EQ(status_of(saved), 200u) << (saved ? saved->body : "");
+  EXPECT_EQ(saved->json().at("ip_allowlist"), (boost::json::array{"192.0.2.0/24"}));
+  EXPECT_FALSE(saved->json().as_object().contains("confirm_lockout")) << "not part of the stored policy";
+  const auto me = call("GET", "/api/v1/me", "", admin);
+  EXPECT_EQ(status_of(me), 403u);
+  EXPECT_EQ(code_of(me), "ip_not_allowed");
+  EXPECT_EQ(code_of(login()), "ip_not_allowed");
 }
 
 TEST_F(NetworkPolicy, TrustedProxysForwardedAddressIsTheClient) {

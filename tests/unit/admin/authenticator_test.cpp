@@ -24,7 +24,7 @@ class AuthenticatorTest : public ::testing::Test {
     keys_ = std::make_unique<TenantKeyring>(ctx_, *db_, crypto::master_key_from_text(*ctx_, std::string(64, '5'), "t"));
     hasher_ = test_support::low_cost_password_hasher(ctx_);
     audit_ = std::make_unique<AuditLog>(ctx_, *db_);
-    sessions_ = std::make_unique<SessionStore>(ctx_, *db_);
+    sessions_ = std::make_unique<SessionStore>(ctx_, *db_, [this] { return now_; });
     tokens_ = std::make_unique<ApiTokenStore>(ctx_, *db_);
     throttle_ = std::make_unique<LoginThrottle>(*db_);
     auth_ = std::make_unique<Authenticator>(ctx_, *db_, *hasher_, *keys_, *audit_, *sessions_, *tokens_, *throttle_);
@@ -61,6 +61,12 @@ class AuthenticatorTest : public ::testing::Test {
     return secret;
   }
 
+  void set_policy(const std::string& policy) {
+    ASSERT_FALSE(db_->execute("UPDATE organizations SET policy = ?1 WHERE id = ?2", {policy, acme_.id}));
+  }
+
+  // The sessions' clock (TOTP and password expiry use the real one); moved by hand.
+  std::chrono::system_clock::time_point now_ = std::chrono::system_clock::now();
   std::shared_ptr<const crypto::CryptoContext> ctx_;
   std::unique_ptr<db::Database> db_;
   std::unique_ptr<TenantKeyring> keys_;
@@ -236,6 +242,61 @@ TEST_F(AuthenticatorTest, ExpiredPasswordMustBeChanged) {
   auto identity = auth_->from_session(r.session->token);
   ASSERT_TRUE(identity);
   EXPECT_TRUE(identity->user.password_change_required);
+}
+
+TEST_F(AuthenticatorTest, SessionTimeoutsComeFromThePolicyAtSignIn) {
+  set_policy(R"({"sessions":{"idle_timeout_minutes":15,"absolute_timeout_hours":2}})");
+  const auto r = sign_in("acme", "admin@acme.test", password_);
+  ASSERT_EQ(r.outcome, SignInOutcome::kSignedIn);
+  EXPECT_EQ(r.session->expires_at, now_ + std::chrono::hours(2));
+  EXPECT_EQ(r.identity->policy.sessions.idle_timeout_minutes, 15u) << "the identity carries the policy read";
+  now_ += std::chrono::minutes(14);
+  EXPECT_TRUE(auth_->from_session(r.session->token));
+  now_ += std::chrono::minutes(16);
+  EXPECT_EQ(auth_->from_session(r.session->token).error(), make_error_code(Errc::kUnauthenticated))
+      << "idle longer than the organization's 15 minutes";
+}
+
+TEST_F(AuthenticatorTest, ShortenedPolicyEndsSessionsAlreadyStarted) {
+  const auto r = sign_in("acme", "admin@acme.test", password_);
+  ASSERT_EQ(r.outcome, SignInOutcome::kSignedIn);
+  now_ += std::chrono::minutes(20);
+  ASSERT_TRUE(auth_->from_session(r.session->token)) << "within the default 30 minutes";
+  set_policy(R"({"sessions":{"idle_timeout_minutes":10}})");
+  now_ += std::chrono::minutes(11);
+  EXPECT_FALSE(auth_->from_session(r.session->token)) << "the stricter policy applies at once";
+}
+
+TEST_F(AuthenticatorTest, SignInFromOutsideTheAllowlistIsRefusedBeforeThePassword) {
+  set_policy(R"({"ip_allowlist":["192.0.2.0/24"]})");
+  SignInRequest outside{"acme", "admin@acme.test", "wrong password", "", "198.51.100.1", "test-agent", ""};
+  outside.client_address = boost::asio::ip::make_address("198.51.100.1");
+  const std::size_t events_before = org_actions().size();
+  for (int i = 0; i < 12; ++i) {
+    const auto r = auth_->sign_in(outside);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->outcome, SignInOutcome::kIpNotAllowed);
+  }
+  EXPECT_EQ(org_actions().size(), events_before) << "no attempt was made";
+  SignInRequest inside{"acme", "admin@acme.test", password_, "", "192.0.2.7", "test-agent", ""};
+  inside.client_address = boost::asio::ip::make_address("192.0.2.7");
+  const auto r = auth_->sign_in(inside);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->outcome, SignInOutcome::kSignedIn) << "and nothing was counted against the account";
+  // An unknown organization has no allowlist: the usual answer.
+  outside.org_code = "nope";
+  EXPECT_EQ(auth_->sign_in(outside)->outcome, SignInOutcome::kInvalidCredentials);
+}
+
+TEST_F(AuthenticatorTest, UnreadablePolicyRefusesSignInAndRequests) {
+  const auto r = sign_in("acme", "admin@acme.test", password_);
+  ASSERT_EQ(r.outcome, SignInOutcome::kSignedIn);
+  set_policy(R"({"sessions":{"idle_timeout_minutes":1}})");
+  EXPECT_EQ(auth_->from_session(r.session->token).error(), make_error_code(Errc::kInternal));
+  EXPECT_EQ(auth_->sign_in({"acme", "admin@acme.test", password_, "", "192.0.2.7", "test-agent", ""}).error(),
+            make_error_code(Errc::kInternal));
+  set_policy("{}");
+  EXPECT_TRUE(auth_->from_session(r.session->token)) << "refused, not ended";
 }
 
 TEST_F(AuthenticatorTest, SealedTotpSecretOpensOnlyForItsUserAndOrganization) {

@@ -226,5 +226,26 @@ TEST_F(OrganizationsTest, CreatesOperatorsWithOneTimePasswords) {
   EXPECT_EQ(actions(AuditChain::service()), std::vector<std::string>{"operator.create"});
 }
 
+TEST_F(OrganizationsTest, FindsAnOrganizationById) {
+  const Organization acme = create("acme");
+  std::optional<Organization> found;
+  ASSERT_FALSE(orgs_->find_by_id(acme.id, found));
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->code, "acme");
+  ASSERT_FALSE(orgs_->find_by_id("acme", found));
+  EXPECT_FALSE(found) << "a code is not an id";
+}
+
+TEST_F(OrganizationsTest, RenamesAnOrganizationWithAnAuditEvent) {
+  create("acme");
+  ASSERT_FALSE(orgs_->rename("acme", "  ACME Corporation ", actor_));
+  std::optional<Organization> found;
+  ASSERT_FALSE(orgs_->find("acme", found));
+  EXPECT_EQ(found->name, "ACME Corporation");
+  EXPECT_EQ(actions(AuditChain::service()).back(), "org.rename");
+  EXPECT_EQ(orgs_->rename("acme", "", actor_).code, make_error_code(Errc::kBadRequest));
+  EXPECT_EQ(orgs_->rename("nope", "Name", actor_).code, make_error_code(Errc::kNotFound));
+}
+
 }  // namespace
 }  // namespace furoshiki::admin

@@ -191,6 +191,91 @@ TEST_F(SessionStoreTest, EndsAtTheAbsoluteTimeoutWhateverTheActivity) {
   EXPECT_FALSE(signed_in(s)) << "an active session still ends at its absolute end";
 }
 
+TEST_F(SessionStoreTest, RenewalKeepsTheAbsoluteEnd) {
+  const NewSession s = start(acme_member_, {.idle_timeout = 30min, .absolute_timeout = 2h});
+  const auto stored_end = [&] { return count("SELECT expires_at FROM sessions WHERE id = ?1", {s.session_id}); };
+  const std::int64_t end = stored_end();
+  for (int i = 0; i < 5; ++i) {
+    clock_.advance(20min);
+    const auto info = sessions_->authenticate(s.token);
+    ASSERT_TRUE(info.has_value()) << "step " << i;
+    EXPECT_EQ(info->expires_at, s.expires_at) << "a touch renews the idle timeout only";
+    ASSERT_TRUE(sessions_->renew_csrf(*info).has_value());
+    EXPECT_EQ(stored_end(), end) << "a new CSRF token does not move the end either";
+  }
+  clock_.advance(19min);  // 1h59 after sign-in
+  EXPECT_TRUE(signed_in(s));
+  clock_.advance(1min);
+  EXPECT_FALSE(signed_in(s));
+}
+
+// The organization's current timeouts, as Authenticator passes them (from its policy).
+SessionStore::CurrentLimits policy_limits(SessionLimits limits, int* asked = nullptr) {
+  return [limits, asked](const std::string&) -> boost::system::result<SessionLimits> {
+    if (asked) ++*asked;
+    return limits;
+  };
+}
+
+TEST_F(SessionStoreTest, ShortenedPolicyIdleTimeoutEndsExistingSessions) {
+  const NewSession s = start(acme_member_, {.idle_timeout = 30min, .absolute_timeout = 12h});
+  const auto stricter = policy_limits({.idle_timeout = 10min, .absolute_timeout = 12h});
+  clock_.advance(9min);
+  const auto info = sessions_->authenticate(s.token, stricter);
+  ASSERT_TRUE(info.has_value());
+  EXPECT_EQ(info->idle_timeout, 10min) << "the effective idle timeout is reported";
+  clock_.advance(11min);
+  EXPECT_EQ(sessions_->authenticate(s.token, stricter).error(), make_error_code(Errc::kUnauthenticated))
+      << "idle longer than the policy now allows, though within what was stored";
+  EXPECT_EQ(count("SELECT count(*) FROM sessions"), 0);
+}
+
+TEST_F(SessionStoreTest, ShortenedPolicyAbsoluteTimeoutCountsFromSignIn) {
+  const NewSession s = start(acme_member_, {.idle_timeout = 30min, .absolute_timeout = 12h});
+  const auto stricter = policy_limits({.idle_timeout = 30min, .absolute_timeout = 1h});
+  clock_.advance(20min);
+  const auto info = sessions_->authenticate(s.token, stricter);
+  ASSERT_TRUE(info.has_value());
+  EXPECT_EQ(info->expires_at, s.expires_at - 11h) << "sign-in time + the policy's absolute timeout";
+  clock_.advance(20min);
+  EXPECT_TRUE(sessions_->authenticate(s.token, stricter).has_value());
+  clock_.advance(20min);
+  EXPECT_FALSE(sessions_->authenticate(s.token, stricter).has_value()) << "1 h after sign-in, however active";
+}
+
+TEST_F(SessionStoreTest, LongerPolicyNeverLengthensASession) {
+  const NewSession idle = start(acme_member_, {.idle_timeout = 10min, .absolute_timeout = 1h});
+  const NewSession active = start(acme_member_, {.idle_timeout = 10min, .absolute_timeout = 1h});
+  const auto laxer = policy_limits({.idle_timeout = 1h, .absolute_timeout = 24h});
+  clock_.advance(9min);
+  ASSERT_TRUE(sessions_->authenticate(active.token, laxer).has_value());
+  clock_.advance(2min);
+  EXPECT_FALSE(sessions_->authenticate(idle.token, laxer).has_value()) << "its own idle timeout still applies";
+  ASSERT_TRUE(sessions_->authenticate(active.token, laxer).has_value());
+  for (int i = 0; i < 5; ++i) {
+    clock_.advance(9min);
+    ASSERT_TRUE(sessions_->authenticate(active.token, laxer).has_value()) << "step " << i;
+  }
+  clock_.advance(5min);  // 1h01 after sign-in
+  EXPECT_FALSE(sessions_->authenticate(active.token, laxer).has_value()) << "its own absolute end still applies";
+}
+
+TEST_F(SessionStoreTest, CurrentLimitsAreAskedOnlyForALiveSessionAndTheirErrorRefuses) {
+  const NewSession s = start(acme_member_);
+  int asked = 0;
+  EXPECT_FALSE(sessions_->authenticate("not-a-token", policy_limits({}, &asked)).has_value());
+  set_disabled(acme_member_, true);
+  EXPECT_FALSE(sessions_->authenticate(s.token, policy_limits({}, &asked)).has_value());
+  EXPECT_EQ(asked, 0);
+
+  const NewSession other = start(acme_admin_);
+  const auto failing = [](const std::string&) -> boost::system::result<SessionLimits> {
+    return make_error_code(Errc::kInternal);
+  };
+  EXPECT_EQ(sessions_->authenticate(other.token, failing).error(), make_error_code(Errc::kInternal));
+  EXPECT_TRUE(signed_in(other)) << "an unreadable policy refuses the request, not the session for good";
+}
+
 TEST_F(SessionStoreTest, TouchesLastSeenAtMostEveryThirtySeconds) {
   const NewSession s = start(acme_member_);
   const auto last_seen = [&] { return count("SELECT last_seen_at FROM sessions WHERE id = ?1", {s.session_id}); };

@@ -241,5 +241,173 @@ TEST_F(UsersTest, RemovesAUser) {
   EXPECT_TRUE(verified.ok);
 }
 
+// Forwards to a real database but fails every statement that contains `fail_on` (inside
+// transactions too) with an I/O error: a fault at one chosen step of a multi-step change.
+class FailingDatabase : public db::Database {
+ public:
+  FailingDatabase(db::Database& target, std::string fail_on) : target_(target), fail_on_(std::move(fail_on)) {}
+
+  using db::Database::execute;
+  boost::system::error_code execute(std::string_view sql, std::span<const db::Value> params,
+                                    const db::RowCallback& on_row) override {
+    if (sql.find(fail_on_) != std::string_view::npos) return make_error_code(db::DbErrc::kIo);
+    return target_.execute(sql, params, on_row);
+  }
+  boost::system::error_code execute_script(std::string_view sql) override { return target_.execute_script(sql); }
+  boost::system::error_code transaction(const std::function<boost::system::error_code(db::Database&)>& body) override {
+    return target_.transaction([&](db::Database& tx) {
+      FailingDatabase inner(tx, fail_on_);
+      return body(inner);
+    });
+  }
+  bool ping() override { return target_.ping(); }
+  std::string backend() const override { return target_.backend(); }
+
+ private:
+  db::Database& target_;
+  std::string fail_on_;
+};
+
+class UserPatchTest : public UsersTest {
+ protected:
+  void SetUp() override {
+    UsersTest::SetUp();
+    bob_ = make(acme(), "bob@acme.test").id;
+    ASSERT_FALSE(
+        db_->execute("UPDATE users SET password_change_required = 0, totp_secret = x'01', totp_enabled = 1, "
+                     "rights = '{\"can_upload\":true,\"max_file_bytes\":5}' WHERE id = ?1",
+                     {bob_}));
+    SessionStore sessions(ctx_, *db_);
+    ASSERT_TRUE(sessions.create(acme(), bob_, {}, {}));
+  }
+
+  // Everything a PATCH can touch: the user's row, its sessions and password history, the audit log.
+  std::string state_of(const std::string& user_id) {
+    std::string out;
+    EXPECT_FALSE(
+        db_->execute("SELECT display_name, role, rights, disabled, password_hash, password_change_required,"
+                     " totp_enabled, hex(totp_secret),"
+                     " (SELECT count(*) FROM sessions WHERE user_id = ?1),"
+                     " (SELECT count(*) FROM password_history WHERE user_id = ?1),"
+                     " (SELECT count(*) FROM audit_events)"
+                     " FROM users WHERE id = ?1",
+                     {user_id}, [&](const db::Row& r) {
+                       for (std::size_t i = 0; i < r.size(); ++i) {
+                         out += r.text(i) + "/" + std::to_string(r.integer(i)) + "|";
+                       }
+                     }));
+    EXPECT_FALSE(out.empty());
+    return out;
+  }
+
+  static UserPatch everything() {
+    UserPatch patch;
+    patch.display_name = "Robert";
+    patch.role = "org_admin";
+    patch.rights = boost::json::object{{"can_send_external", true}};
+    patch.reset_password = true;
+    patch.reset_totp = true;
+    patch.end_sessions = true;
+    return patch;
+  }
+
+  std::string bob_;
+};
+
+TEST_F(UserPatchTest, AppliesEveryPartWithItsAuditEvent) {
+  User updated;
+  std::string password;
+  const auto e = users_->apply(acme(), bob_, everything(), admin_actor_, updated, password);
+  ASSERT_FALSE(e) << e.message;
+  EXPECT_EQ(updated.display_name, "Robert");
+  EXPECT_EQ(updated.role, "org_admin");
+  EXPECT_TRUE(updated.rights.can_send_external);
+  EXPECT_EQ(updated.rights.max_file_bytes, 5u) << "rights not named keep their stored values";
+  EXPECT_TRUE(updated.password_change_required);
+  EXPECT_FALSE(updated.totp_enabled);
+  EXPECT_FALSE(password.empty());
+  const auto actions = acme_actions();
+  ASSERT_GE(actions.size(), 4u);
+  EXPECT_EQ(std::vector<std::string>(actions.end() - 4, actions.end()),
+            (std::vector<std::string>{"user.update", "user.reset_password", "user.reset_totp", "user.end_sessions"}));
+  std::int64_t sessions = -1;
+  ASSERT_FALSE(db_->execute("SELECT count(*) FROM sessions WHERE user_id = ?1", {bob_},
+                            [&](const db::Row& r) { sessions = r.integer(0); }));
+  EXPECT_EQ(sessions, 0);
+}
+
+// The proof that a half-applied PATCH cannot happen: a fault at each later step leaves the user,
+// its sessions, its password history and the audit log exactly as they were.
+TEST_F(UserPatchTest, AFailureAtAnyStepLeavesNothingOfThePatch) {
+  for (const std::string fail_on : {
+           "INSERT INTO password_history",         // the password reset, after the profile change
+           "UPDATE users SET totp_secret = NULL",  // the 2FA reset, after the password reset
+       }) {
+    SCOPED_TRACE(fail_on);
+    const std::string before = state_of(bob_);
+    FailingDatabase failing(*db_, fail_on);
+    UserDirectory users(ctx_, failing, *hasher_, *audit_);
+    User updated;
+    std::string password;
+    const auto e = users.apply(acme(), bob_, everything(), admin_actor_, updated, password);
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e.code, make_error_code(db::DbErrc::kIo));
+    EXPECT_TRUE(password.empty()) << "no one-time password for a reset that did not happen";
+    EXPECT_EQ(state_of(bob_), before);
+  }
+}
+
+TEST_F(UserPatchTest, AFailureWhileEndingSessionsLeavesNothingOfThePatch) {
+  const std::string before = state_of(bob_);
+  // In this patch only the end of sessions, its last step, runs this statement.
+  FailingDatabase failing(*db_, "DELETE FROM sessions WHERE org_id = ?1 AND user_id = ?2 RETURNING id");
+  UserDirectory users(ctx_, failing, *hasher_, *audit_);
+  UserPatch patch;
+  patch.display_name = "Robert";
+  patch.reset_totp = true;
+  patch.end_sessions = true;
+  User updated;
+  std::string password;
+  EXPECT_TRUE(users.apply(acme(), bob_, patch, admin_actor_, updated, password));
+  EXPECT_EQ(state_of(bob_), before);
+}
+
+TEST_F(UserPatchTest, LastAdministratorGuardRefusesTheWholePatch) {
+  const std::string before = state_of(acme_admin_);
+  UserPatch patch;
+  patch.display_name = "Renamed";
+  patch.reset_password = true;
+  patch.reset_totp = true;
+  patch.end_sessions = true;
+  patch.disabled = true;
+  User updated;
+  std::string password;
+  EXPECT_EQ(users_->apply(acme(), acme_admin_, patch, admin_actor_, updated, password).code,
+            make_error_code(Errc::kConflict));
+  EXPECT_TRUE(password.empty());
+  EXPECT_EQ(state_of(acme_admin_), before);
+}
+
+TEST_F(UserPatchTest, BadRightsRefuseTheWholePatch) {
+  const std::string before = state_of(bob_);
+  UserPatch patch = everything();
+  patch.rights = boost::json::object{{"can_fly", true}};
+  User updated;
+  std::string password;
+  const auto e = users_->apply(acme(), bob_, patch, admin_actor_, updated, password);
+  EXPECT_EQ(e.code, make_error_code(Errc::kBadRequest));
+  EXPECT_NE(e.message.find("can_fly"), std::string::npos) << e.message;
+  EXPECT_EQ(state_of(bob_), before);
+}
+
+TEST_F(UserPatchTest, AnotherOrganizationsUserIsNotFound) {
+  User updated;
+  std::string password;
+  EXPECT_EQ(users_->apply(other(), bob_, everything(), admin_actor_, updated, password).code,
+            make_error_code(Errc::kNotFound));
+  EXPECT_EQ(users_->apply(other(), bob_, {}, admin_actor_, updated, password).code, make_error_code(Errc::kNotFound));
+  EXPECT_TRUE(password.empty());
+}
+
 }  // namespace
 }  // namespace furoshiki::admin

@@ -43,6 +43,22 @@ TEST(ConfigTest, EmptyFileGivesDocumentedDefaults) {
   EXPECT_TRUE(c.metrics.token_file.empty());
 }
 
+TEST(ConfigTest, WebRootDefaultsToTheInstalledUiAndResolvesRelativePaths) {
+  auto r = parse("");
+  ASSERT_TRUE(r.config) << all_errors(r);
+  EXPECT_EQ(r.config->web.root, fs::path(FUROSHIKI_DEFAULT_WEB_ROOT));
+  r = parse("[web]\nroot = \"ui\"\n");
+  ASSERT_TRUE(r.config) << all_errors(r);
+  EXPECT_EQ(r.config->web.root, fs::path("/srv/furoshiki/ui"));
+  // An empty root turns the UI off; a missing directory is not a configuration error.
+  r = parse("[web]\nroot = \"\"\n");
+  ASSERT_TRUE(r.config) << all_errors(r);
+  EXPECT_TRUE(r.config->web.root.empty());
+  r = parse_config("[web]\nroot = \"/nonexistent/ui\"\n", "/srv/furoshiki", "test.toml", false);
+  EXPECT_TRUE(r.config) << all_errors(r);
+  EXPECT_TRUE(has_error(parse("[web]\nindex = \"x\"\n"), "web.index", 2, "unknown"));
+}
+
 TEST(ConfigTest, ReadsEveryKey) {
   const auto r = parse(R"(
 [server]
