@@ -17,8 +17,8 @@ struct AccountRouteServices {
   admin::SecondFactorEnrolment& second_factor;
   admin::ApiTokenStore& tokens;
   admin::SessionStore& sessions;  // GET /auth/csrf hands a tab a new CSRF token
-  admin::AuditLog& audit;  // token creation and revocation
-  db::Database& db;        // so that a token change and its audit event commit together
+  admin::AuditLog& audit;         // token creation and revocation
+  db::Database& db;               // so that a token change and its audit event commit together
 };
 
 void add_account_routes(Router& router, AccountRouteServices& services);

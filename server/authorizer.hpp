@@ -12,7 +12,7 @@
 namespace furoshiki::admin {
 class Authenticator;
 class OperatorAuthenticator;
-}
+}  // namespace furoshiki::admin
 
 namespace furoshiki::server {
 

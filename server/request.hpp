@@ -14,7 +14,7 @@
 namespace furoshiki::admin {
 struct Identity;
 struct OperatorIdentity;
-}
+}  // namespace furoshiki::admin
 
 namespace furoshiki::server {
 

@@ -18,7 +18,7 @@ struct ossl_lib_ctx_st;
 namespace furoshiki::admin {
 class Authenticator;
 class OperatorAuthenticator;
-}
+}  // namespace furoshiki::admin
 
 namespace furoshiki::server {
 
