@@ -40,6 +40,18 @@ bool matches(std::string_view pattern, std::string_view path, std::map<std::stri
 
 }  // namespace
 
+std::string_view policy_name(AuthPolicy policy) {
+  switch (policy) {
+    case AuthPolicy::kUnspecified: return "unspecified";
+    case AuthPolicy::kPublic: return "public";
+    case AuthPolicy::kMetricsReader: return "metrics_reader";
+    case AuthPolicy::kSignedIn: return "signed_in";
+    case AuthPolicy::kOrgAdmin: return "org_admin";
+    case AuthPolicy::kOperator: return "operator";
+  }
+  return "unspecified";
+}
+
 std::string_view Request::header(boost::beast::http::field f) const {
   if (!headers) return {};
   auto it = headers->find(f);

@@ -25,6 +25,10 @@ enum class AuthPolicy {
   kOperator,
 };
 
+// The policy's name in logs and the route table: "unspecified", "public", "metrics_reader",
+// "signed_in", "org_admin", "operator".
+std::string_view policy_name(AuthPolicy policy);
+
 // Whether the policy needs the request's identity (resolved off the network threads).
 inline bool needs_identity(AuthPolicy policy) {
   return policy == AuthPolicy::kSignedIn || policy == AuthPolicy::kOrgAdmin || policy == AuthPolicy::kOperator;

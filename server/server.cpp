@@ -316,11 +316,18 @@ void Server::add_readiness_check(std::string name, ReadinessCheck check) {
 }
 
 void Server::start() {
+  // The whole route table with each route's policy, once: what this build serves and to whom
+  // (tests/integration/route_table_test.cpp holds it against the policies and the API document).
+  boost::json::array table;
   for (const auto& r : impl_->state.router.routes()) {
     if (r.policy == AuthPolicy::kUnspecified) {
       log::warn("route_without_policy", {{"route", r.pattern}, {"effect", "unreachable (403)"}});
     }
+    table.push_back(boost::json::object{{"method", std::string(http::to_string(r.method))},
+                                        {"pattern", r.pattern},
+                                        {"policy", std::string(policy_name(r.policy))}});
   }
+  log::info("route_table", {{"routes", std::move(table)}});
   for (const auto& address : impl_->config.server.listen) {
     impl_->listeners.push_back(std::make_shared<Listener>(impl_->ioc, impl_->state, address, false));
     log::info("listening", {{"address", impl_->listeners.back()->bound()}, {"scheme", "https"}});
