@@ -2,6 +2,8 @@
 #include "admin/users.hpp"
 
 #include "admin/identity_rules.hpp"
+#include "admin/organization_policy.hpp"
+#include "admin/password_rules.hpp"
 #include "common/error.hpp"
 #include "crypto/hex.hpp"
 
@@ -310,8 +312,11 @@ DirectoryError UserDirectory::reset_password_in(db::Database& tx, const TenantSc
     return failed(ec, "cannot reset the password");
   }
   if (!found) return user_not_found();
-  if (auto ec = tx.execute("INSERT INTO password_history (org_id, user_id, password_hash) VALUES (?1, ?2, ?3)",
-                           {scope.org_id(), user_id, old_hash})) {
+  // The replaced password joins the history, trimmed to the organization's history_count like a
+  // change by the user (a reset must not grow the history without bound).
+  auto policy = load_organization_policy(tx, scope.org_id());
+  if (!policy) return failed(policy.error(), "cannot read the organization's policy");
+  if (auto ec = record_change(tx, scope.org_id(), user_id, old_hash, policy->password.history_count)) {
     return failed(ec, "cannot reset the password");
   }
   if (auto ec = tx.execute("UPDATE users SET password_hash = ?1, password_change_required = 1, "

@@ -159,6 +159,20 @@ TEST_F(UsersTest, ResetPasswordIssuesANewOneTimePasswordAndKeepsHistory) {
   EXPECT_EQ(acme_actions().back(), "user.reset_password");
 }
 
+TEST_F(UsersTest, RepeatedResetsKeepTheHistoryToTheOrganizationsCount) {
+  ASSERT_FALSE(db_->execute(R"(UPDATE organizations SET policy = '{"password":{"history_count":3}}' WHERE id = ?1)",
+                            {acme_.id}));
+  User bob = make(acme(), "bob@acme.test");
+  for (int i = 0; i < 6; ++i) {
+    std::string password;
+    ASSERT_FALSE(users_->reset_password(acme(), bob.id, admin_actor_, password));
+  }
+  std::int64_t history = 0;
+  ASSERT_FALSE(db_->execute("SELECT count(*) FROM password_history WHERE org_id = ?1 AND user_id = ?2",
+                            {acme_.id, bob.id}, [&](const db::Row& r) { history = r.integer(0); }));
+  EXPECT_EQ(history, 3);
+}
+
 TEST_F(UsersTest, ResetAndDisableEndTheUsersSessions) {
   User bob = make(acme(), "bob@acme.test");
   ASSERT_FALSE(db_->execute("UPDATE users SET password_change_required = 0 WHERE id = ?1", {bob.id}));
