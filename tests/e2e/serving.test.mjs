@@ -33,6 +33,22 @@ test('the page loads under a strict Content-Security-Policy without violations',
   await person.context.close();
 });
 
+test('the sign-in page fits a phone screen in both languages', async () => {
+  for (const locale of ['en-US', 'ja-JP']) {
+    const person = await newPerson(browser, instance, { locale });
+    const { page } = person;
+    await page.setViewportSize({ width: 375, height: 740 });
+    await page.goto('/login');
+    await page.locator('form').first().waitFor();
+    // Nothing wider than the screen: no sideways scrolling on a phone.
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `page is ${overflow}px wider than the screen (${locale})`);
+    await screenshot(page, `serving-login-phone-${locale}`);
+    expectNoProblems(person);
+    await person.context.close();
+  }
+});
+
 test('assets are immutable for a year; unknown files and traversal get 404', async () => {
   const person = await newPerson(browser, instance);
   const { page } = person;

@@ -51,11 +51,15 @@ function Header() {
   const { user, signOut } = useSession();
   const { path, route } = useLocation();
   const restricted = !user || user.password_change_required || user.totp_enrolment_required;
-  const link = (href: string, label: string) => (
-    <a href={href} class={path === href ? 'active' : undefined} aria-current={path === href ? 'page' : undefined}>
-      {label}
-    </a>
-  );
+  // A section's link stays marked on its sub-pages (/account/2fa is part of Account).
+  const link = (href: string, label: string) => {
+    const current = path === href || (href !== '/' && path.startsWith(href + '/'));
+    return (
+      <a href={href} class={current ? 'active' : undefined} aria-current={current ? 'page' : undefined}>
+        {label}
+      </a>
+    );
+  };
   return (
     <header class="app-header">
       <a class="brand" href="/">
