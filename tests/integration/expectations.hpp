@@ -1,5 +1,5 @@
-// GoogleTest expectations shared by the integration tests: what every response must carry and
-// the shape of every error body. Header-only.
+// GoogleTest expectations shared by the integration tests: what every response must carry, the
+// session cookie a sign-in sets, and the shape of every error body. Header-only.
 #pragma once
 
 #include "https_client.hpp"
@@ -24,6 +24,17 @@ inline void expect_standard_headers(const HttpResponse& response) {
   EXPECT_EQ(response.header("X-Frame-Options"), "DENY");
   EXPECT_TRUE(response.header("Strict-Transport-Security").starts_with("max-age="))
       << "Strict-Transport-Security: " << response.header("Strict-Transport-Security");
+}
+
+// A sign-in's session cookie named `name`: Secure, HttpOnly, SameSite=Strict and Path=/, with no
+// Domain so that it stays with this host.
+inline void expect_hardened_session_cookie(const HttpResponse& response, std::string_view name) {
+  const std::string set = response.header("Set-Cookie");
+  EXPECT_TRUE(set.starts_with(std::string(name) + "=")) << set;
+  for (const char* attribute : {"; Path=/", "; Secure", "; HttpOnly", "; SameSite=Strict"}) {
+    EXPECT_NE(set.find(attribute), std::string::npos) << set;
+  }
+  EXPECT_EQ(set.find("Domain"), std::string::npos) << set;
 }
 
 // The "code" of an error body {"error":{"code":…,"message":…}}, or "" if the body has another shape.

@@ -6,6 +6,8 @@
 //
 // Each test has its own instance and server: sign-in failures count against 127.0.0.1, and a
 // test that provokes throttling must not slow the others down.
+#include "api_client.hpp"
+#include "expectations.hpp"
 #include "harness.hpp"
 #include "https_client.hpp"
 #include "test_support/fips_module.hpp"
@@ -17,18 +19,8 @@
 namespace furoshiki::integration {
 namespace {
 
-using Headers = std::vector<std::pair<std::string, std::string>>;
-
 constexpr const char* kOperatorLogin = "ops@example.com";
 constexpr const char* kNewPassword = "violet tractor umbrella harbour 8";
-
-// A signed-in browser session: the cookie ("name=value") and its CSRF token.
-struct Session {
-  std::string cookie;
-  std::string csrf;
-  Headers headers() const { return {{"Cookie", cookie}, {"X-CSRF-Token", csrf}}; }
-  Headers cookie_only() const { return {{"Cookie", cookie}}; }
-};
 
 class Operator : public ::testing::Test {
  protected:
@@ -37,68 +29,47 @@ class Operator : public ::testing::Test {
     const auto r = run_furoshiki(
         {"operator", "create", "--config", instance_.config_file().string(), "--email", kOperatorLogin}, 60s);
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    password_ = one_time_password(r.out);
+    password_ = one_time_password_in(r.out);
     server_ = ServerProcess::start(instance_);
   }
 
-  static std::string one_time_password(const std::string& out) {
-    const auto at = out.find("one-time password:");
-    if (at == std::string::npos) return {};
-    return out.substr(out.find_first_not_of(' ', at + 18), 24);
-  }
-
-  std::optional<HttpResponse> call(std::string_view method, std::string_view target, const std::string& body = "",
-                                   Headers headers = {}) {
-    TlsClient client;
-    auto connection = client.connect(server_->https());
-    if (!connection) return std::nullopt;
-    if (!body.empty()) {
-      headers.emplace_back("Content-Type", "application/json");
-      headers.emplace_back("Content-Length", std::to_string(body.size()));
-    }
-    return connection->request(http_request(method, target, headers, false) + body);
-  }
-  std::optional<HttpResponse> call(std::string_view method, std::string_view target, const Session& who,
-                                   const boost::json::object& body = {}) {
-    return call(method, target, body.empty() ? std::string() : boost::json::serialize(body), who.headers());
-  }
+  ApiClient api() const { return ApiClient(*server_); }
 
   std::optional<HttpResponse> operator_login(const std::string& password, const std::string& login = kOperatorLogin) {
-    return call("POST", "/api/v1/system/login",
-                boost::json::serialize(boost::json::object{{"login", login}, {"password", password}}));
-  }
-
-  static std::string cookie_of(const HttpResponse& r) {
-    const std::string set = r.header("Set-Cookie");
-    return set.substr(0, set.find(';'));
-  }
-
-  static std::string error_code(const std::optional<HttpResponse>& r) {
-    if (!r) return "(no response)";
-    const auto body = r->json();
-    if (!body.is_object() || !body.as_object().contains("error")) return "(no error)";
-    return std::string(body.at("error").at("code").as_string());
+    return api().call("POST", "/api/v1/system/login",
+                      boost::json::serialize(boost::json::object{{"login", login}, {"password", password}}));
   }
 
   // Signs the operator in with the one-time password (the session still needs the change).
-  Session sign_in_with_one_time_password() {
+  SignedIn sign_in_with_one_time_password() {
     const auto r = operator_login(password_);
-    if (status_of(r) != 200u) throw std::runtime_error("operator sign-in failed: " + (r ? r->body : "(no response)"));
-    return {cookie_of(*r), std::string(r->json().at("csrf_token").as_string())};
+    require_status(r, 200u, "operator sign-in");
+    return session_from_sign_in(*r);
   }
 
   // A signed-in operator whose one-time password has been replaced.
-  Session signed_in_operator() {
-    const Session first = sign_in_with_one_time_password();
-    const auto r = call("POST", "/api/v1/system/password", first, {{"current", password_}, {"new", kNewPassword}});
-    if (status_of(r) != 204u) throw std::runtime_error("password change failed: " + (r ? r->body : "(no response)"));
-    return {cookie_of(*r), r->header("X-CSRF-Token")};
+  SignedIn signed_in_operator() {
+    const SignedIn first = sign_in_with_one_time_password();
+    const auto r =
+        api().call("POST", "/api/v1/system/password", first, {{"current", password_}, {"new", kNewPassword}});
+    require_status(r, 204u, "password change");
+    return session_from_rotation(*r);
   }
 
-  std::optional<HttpResponse> user_login(const std::string& org, const std::string& login,
-                                         const std::string& password) {
-    return call("POST", "/api/v1/auth/login",
-                boost::json::serialize(boost::json::object{{"org", org}, {"login", login}, {"password", password}}));
+  // Creates the organization "acme" (first administrator admin@acme.test) through the operator
+  // API as `op`; throws unless the answer is 201.
+  CreatedOrganization create_acme(const SignedIn& op) {
+    const auto r = api().call("POST", "/api/v1/system/orgs", op,
+                              {{"code", "acme"}, {"name", "ACME"}, {"admin_email", "admin@acme.test"}});
+    require_status(r, 201u, "organization creation");
+    const auto body = r->json();
+    return {std::string(body.at("org").at("id").as_string()),
+            std::string(body.at("admin").at("one_time_password").as_string())};
+  }
+
+  // `session`'s token and CSRF token presented under the cookie name `name`.
+  static SignedIn under_cookie_name(const SignedIn& session, const std::string& name) {
+    return {name + "=" + session.cookie.substr(session.cookie.find('=') + 1), session.csrf};
   }
 
   // Service-chain events as "action outcome actor_type", oldest first, read with sqlite3.
@@ -131,12 +102,7 @@ TEST_F(Operator, SignInSetsAHardenedOperatorCookie) {
   const auto r = operator_login(password_);
   ASSERT_TRUE(r) << server_->log_text();
   ASSERT_EQ(r->status, 200u) << r->body;
-  const std::string set = r->header("Set-Cookie");
-  EXPECT_TRUE(set.starts_with("furoshiki_operator_session=")) << set;
-  for (const char* attribute : {"; Path=/", "; Secure", "; HttpOnly", "; SameSite=Strict"}) {
-    EXPECT_NE(set.find(attribute), std::string::npos) << set;
-  }
-  EXPECT_EQ(set.find("Domain"), std::string::npos) << set;
+  expect_hardened_session_cookie(*r, "furoshiki_operator_session");
   const auto body = r->json();
   EXPECT_EQ(body.at("operator").at("login"), kOperatorLogin);
   EXPECT_EQ(body.at("operator").at("display_name"), "ops");
@@ -155,7 +121,7 @@ TEST_F(Operator, UnknownLoginAndWrongPasswordGetOneAnswer) {
   EXPECT_EQ(error_code(wrong_password), "invalid_credentials");
   EXPECT_EQ(wrong_password->body, unknown->body);
   EXPECT_FALSE(wrong_password->has_header("Set-Cookie"));
-  EXPECT_EQ(status_of(call("POST", "/api/v1/system/login", "not json")), 400u);
+  EXPECT_EQ(status_of(api().call("POST", "/api/v1/system/login", "not json")), 400u);
   const auto events = service_events();
   EXPECT_EQ(std::count(events.begin(), events.end(), "operator.login failure operator"), 1);
   EXPECT_EQ(std::count(events.begin(), events.end(), "operator.login failure anonymous"), 1);
@@ -170,54 +136,55 @@ TEST_F(Operator, RepeatedFailuresAreThrottledWithRetryAfter) {
 }
 
 TEST_F(Operator, OneTimePasswordMustBeChangedFirst) {
-  const Session s = sign_in_with_one_time_password();
-  EXPECT_EQ(error_code(call("GET", "/api/v1/system/orgs", s)), "password_change_required");
-  EXPECT_EQ(error_code(call("GET", "/api/v1/system/health", s)), "password_change_required");
-  const auto me = call("GET", "/api/v1/system/me", s);
+  const SignedIn s = sign_in_with_one_time_password();
+  EXPECT_EQ(error_code(api().call("GET", "/api/v1/system/orgs", s)), "password_change_required");
+  EXPECT_EQ(error_code(api().call("GET", "/api/v1/system/health", s)), "password_change_required");
+  const auto me = api().call("GET", "/api/v1/system/me", s);
   ASSERT_EQ(status_of(me), 200u);
   EXPECT_EQ(me->json().at("password_change_required"), true);
   EXPECT_EQ(me->json().at("login"), kOperatorLogin);
 
   const std::string change = boost::json::serialize(boost::json::object{{"current", password_}, {"new", kNewPassword}});
-  EXPECT_EQ(error_code(call("POST", "/api/v1/system/password", change, s.cookie_only())), "csrf_failed");
-  const auto weak = call("POST", "/api/v1/system/password", s, {{"current", password_}, {"new", "password1"}});
+  EXPECT_EQ(error_code(api().call("POST", "/api/v1/system/password", change, s.cookie_only())), "csrf_failed");
+  const auto weak = api().call("POST", "/api/v1/system/password", s, {{"current", password_}, {"new", "password1"}});
   ASSERT_EQ(status_of(weak), 422u);
   EXPECT_EQ(error_code(weak), "password_policy");
-  const auto wrong = call("POST", "/api/v1/system/password", s, {{"current", "nope"}, {"new", kNewPassword}});
+  const auto wrong = api().call("POST", "/api/v1/system/password", s, {{"current", "nope"}, {"new", kNewPassword}});
   EXPECT_EQ(status_of(wrong), 403u);
 
-  const auto changed = call("POST", "/api/v1/system/password", s, {{"current", password_}, {"new", kNewPassword}});
+  const auto changed =
+      api().call("POST", "/api/v1/system/password", s, {{"current", password_}, {"new", kNewPassword}});
   ASSERT_EQ(status_of(changed), 204u) << (changed ? changed->body : "");
-  const Session now{cookie_of(*changed), changed->header("X-CSRF-Token")};
+  const SignedIn now = session_from_rotation(*changed);
   EXPECT_TRUE(now.cookie.starts_with("furoshiki_operator_session="));
   EXPECT_NE(now.cookie, s.cookie);
-  EXPECT_EQ(status_of(call("GET", "/api/v1/system/me", s)), 401u) << "the old session ended";
-  EXPECT_EQ(status_of(call("GET", "/api/v1/system/orgs", now)), 200u);
+  EXPECT_EQ(status_of(api().call("GET", "/api/v1/system/me", s)), 401u) << "the old session ended";
+  EXPECT_EQ(status_of(api().call("GET", "/api/v1/system/orgs", now)), 200u);
   EXPECT_EQ(status_of(operator_login(password_)), 401u);
   EXPECT_EQ(status_of(operator_login(kNewPassword)), 200u);
   EXPECT_TRUE(has_event("operator.change_password success operator"));
 }
 
 TEST_F(Operator, StateChangingRequestsNeedTheCsrfToken) {
-  const Session s = signed_in_operator();
+  const SignedIn s = signed_in_operator();
   const std::string body = boost::json::serialize(
       boost::json::object{{"code", "acme"}, {"name", "ACME"}, {"admin_email", "admin@acme.test"}});
-  EXPECT_EQ(error_code(call("POST", "/api/v1/system/orgs", body, s.cookie_only())), "csrf_failed");
+  EXPECT_EQ(error_code(api().call("POST", "/api/v1/system/orgs", body, s.cookie_only())), "csrf_failed");
   Headers wrong = s.cookie_only();
   wrong.emplace_back("X-CSRF-Token", "wrong");
-  EXPECT_EQ(error_code(call("POST", "/api/v1/system/orgs", body, wrong)), "csrf_failed");
-  EXPECT_EQ(status_of(call("POST", "/api/v1/system/logout", "", s.cookie_only())), 403u);
-  const auto out = call("POST", "/api/v1/system/logout", s);
+  EXPECT_EQ(error_code(api().call("POST", "/api/v1/system/orgs", body, wrong)), "csrf_failed");
+  EXPECT_EQ(status_of(api().call("POST", "/api/v1/system/logout", "", s.cookie_only())), 403u);
+  const auto out = api().call("POST", "/api/v1/system/logout", s);
   ASSERT_EQ(status_of(out), 204u);
   EXPECT_NE(out->header("Set-Cookie").find("Max-Age=0"), std::string::npos);
-  EXPECT_EQ(status_of(call("GET", "/api/v1/system/me", s)), 401u);
+  EXPECT_EQ(status_of(api().call("GET", "/api/v1/system/me", s)), 401u);
   EXPECT_TRUE(has_event("operator.logout success operator"));
 }
 
 TEST_F(Operator, CreatesOrganizationsWhoseAdminSignsInWithTheOneTimePassword) {
-  const Session s = signed_in_operator();
-  const auto made =
-      call("POST", "/api/v1/system/orgs", s, {{"code", "acme"}, {"name", "ACME"}, {"admin_email", "Admin@acme.test"}});
+  const SignedIn s = signed_in_operator();
+  const auto made = api().call("POST", "/api/v1/system/orgs", s,
+                               {{"code", "acme"}, {"name", "ACME"}, {"admin_email", "Admin@acme.test"}});
   ASSERT_EQ(status_of(made), 201u) << (made ? made->body : "");
   EXPECT_EQ(made->header("Cache-Control"), "no-store");
   const auto body = made->json();
@@ -229,25 +196,25 @@ TEST_F(Operator, CreatesOrganizationsWhoseAdminSignsInWithTheOneTimePassword) {
   EXPECT_EQ(body.at("admin").at("login"), "admin@acme.test");
   const std::string one_time(body.at("admin").at("one_time_password").as_string());
 
-  const auto admin = user_login("acme", "admin@acme.test", one_time);
+  const auto admin = api().login({.org = "acme", .login = "admin@acme.test", .password = one_time});
   ASSERT_EQ(status_of(admin), 200u) << (admin ? admin->body : "");
   EXPECT_EQ(admin->json().at("password_change_required"), true);
 
-  const auto duplicate =
-      call("POST", "/api/v1/system/orgs", s, {{"code", "acme"}, {"name", "Again"}, {"admin_email", "a@acme.test"}});
+  const auto duplicate = api().call("POST", "/api/v1/system/orgs", s,
+                                    {{"code", "acme"}, {"name", "Again"}, {"admin_email", "a@acme.test"}});
   EXPECT_EQ(status_of(duplicate), 409u);
   EXPECT_EQ(error_code(duplicate), "conflict");
-  const auto invalid =
-      call("POST", "/api/v1/system/orgs", s, {{"code", "Not Valid!"}, {"name", "X"}, {"admin_email", "a@x.test"}});
+  const auto invalid = api().call("POST", "/api/v1/system/orgs", s,
+                                  {{"code", "Not Valid!"}, {"name", "X"}, {"admin_email", "a@x.test"}});
   EXPECT_EQ(status_of(invalid), 422u);
   EXPECT_EQ(error_code(invalid), "invalid_code");
-  EXPECT_EQ(status_of(call("POST", "/api/v1/system/orgs", s, {{"code", "beta"}, {"name", "B"}})), 400u)
+  EXPECT_EQ(status_of(api().call("POST", "/api/v1/system/orgs", s, {{"code", "beta"}, {"name", "B"}})), 400u)
       << "admin_email is required";
-  EXPECT_EQ(status_of(call("POST", "/api/v1/system/orgs", s,
-                           {{"code", "beta"}, {"name", "B"}, {"admin_email", "not-an-address"}})),
+  EXPECT_EQ(status_of(api().call("POST", "/api/v1/system/orgs", s,
+                                 {{"code", "beta"}, {"name", "B"}, {"admin_email", "not-an-address"}})),
             400u);
 
-  const auto list = call("GET", "/api/v1/system/orgs", s);
+  const auto list = api().call("GET", "/api/v1/system/orgs", s);
   ASSERT_EQ(status_of(list), 200u);
   const auto listed = list->json();
   const auto& orgs = listed.at("orgs").as_array();
@@ -259,55 +226,53 @@ TEST_F(Operator, CreatesOrganizationsWhoseAdminSignsInWithTheOneTimePassword) {
 }
 
 TEST_F(Operator, ListsOrganizationsInPages) {
-  const Session s = signed_in_operator();
+  const SignedIn s = signed_in_operator();
   for (const char* code : {"gamma", "alpha", "beta"}) {
-    ASSERT_EQ(
-        status_of(call("POST", "/api/v1/system/orgs", s,
-                       {{"code", code}, {"name", code}, {"admin_email", std::string("admin@") + code + ".test"}})),
-        201u);
+    ASSERT_EQ(status_of(api().call(
+                  "POST", "/api/v1/system/orgs", s,
+                  {{"code", code}, {"name", code}, {"admin_email", std::string("admin@") + code + ".test"}})),
+              201u);
   }
-  const auto first = call("GET", "/api/v1/system/orgs?limit=2", s);
+  const auto first = api().call("GET", "/api/v1/system/orgs?limit=2", s);
   ASSERT_EQ(status_of(first), 200u);
   ASSERT_EQ(first->json().at("orgs").as_array().size(), 2u);
   EXPECT_EQ(first->json().at("orgs").at(0).at("code"), "alpha");
   const std::string cursor(first->json().at("next_cursor").as_string());
-  const auto second = call("GET", "/api/v1/system/orgs?limit=2&cursor=" + cursor, s);
+  const auto second = api().call("GET", "/api/v1/system/orgs?limit=2&cursor=" + cursor, s);
   ASSERT_EQ(status_of(second), 200u);
   ASSERT_EQ(second->json().at("orgs").as_array().size(), 1u);
   EXPECT_EQ(second->json().at("orgs").at(0).at("code"), "gamma");
   EXPECT_TRUE(second->json().at("next_cursor").is_null());
-  EXPECT_EQ(status_of(call("GET", "/api/v1/system/orgs?limit=0", s)), 400u);
-  EXPECT_EQ(status_of(call("GET", "/api/v1/system/orgs?cursor=zz", s)), 400u);
+  EXPECT_EQ(status_of(api().call("GET", "/api/v1/system/orgs?limit=0", s)), 400u);
+  EXPECT_EQ(status_of(api().call("GET", "/api/v1/system/orgs?cursor=zz", s)), 400u);
 }
 
 TEST_F(Operator, SuspendingAnOrganizationShutsOutItsUsersUntilResumed) {
-  const Session s = signed_in_operator();
-  const auto made =
-      call("POST", "/api/v1/system/orgs", s, {{"code", "acme"}, {"name", "ACME"}, {"admin_email", "admin@acme.test"}});
-  ASSERT_EQ(status_of(made), 201u);
-  const std::string id(made->json().at("org").at("id").as_string());
-  const std::string one_time(made->json().at("admin").at("one_time_password").as_string());
-  const auto admin = user_login("acme", "admin@acme.test", one_time);
+  const SignedIn s = signed_in_operator();
+  const auto [id, one_time] = create_acme(s);
+  const auto admin = api().login({.org = "acme", .login = "admin@acme.test", .password = one_time});
   ASSERT_EQ(status_of(admin), 200u);
   const std::string admin_cookie = cookie_of(*admin);
 
-  const auto suspended = call("PATCH", "/api/v1/system/orgs/" + id, s, {{"status", "suspended"}});
+  const auto suspended = api().call("PATCH", "/api/v1/system/orgs/" + id, s, {{"status", "suspended"}});
   ASSERT_EQ(status_of(suspended), 200u) << (suspended ? suspended->body : "");
   EXPECT_EQ(suspended->json().at("org").at("status"), "suspended");
-  EXPECT_EQ(status_of(call("GET", "/api/v1/me", "", {{"Cookie", admin_cookie}})), 401u) << "the session ended";
-  EXPECT_EQ(error_code(user_login("acme", "admin@acme.test", one_time)), "invalid_credentials");
+  EXPECT_EQ(status_of(api().call("GET", "/api/v1/me", "", {{"Cookie", admin_cookie}})), 401u) << "the session ended";
+  EXPECT_EQ(error_code(api().login({.org = "acme", .login = "admin@acme.test", .password = one_time})),
+            "invalid_credentials");
 
-  const auto resumed = call("PATCH", "/api/v1/system/orgs/" + id, s, {{"status", "active"}, {"name", "ACME Corp"}});
+  const auto resumed =
+      api().call("PATCH", "/api/v1/system/orgs/" + id, s, {{"status", "active"}, {"name", "ACME Corp"}});
   ASSERT_EQ(status_of(resumed), 200u);
   EXPECT_EQ(resumed->json().at("org").at("status"), "active");
   EXPECT_EQ(resumed->json().at("org").at("name"), "ACME Corp");
-  EXPECT_EQ(status_of(user_login("acme", "admin@acme.test", one_time)), 200u);
+  EXPECT_EQ(status_of(api().login({.org = "acme", .login = "admin@acme.test", .password = one_time})), 200u);
 
-  EXPECT_EQ(status_of(call("PATCH", "/api/v1/system/orgs/" + id, s, {{"status", "deleted"}})), 400u);
-  EXPECT_EQ(status_of(call("PATCH", "/api/v1/system/orgs/" + id, s, {{"colour", "red"}})), 400u);
-  EXPECT_EQ(
-      status_of(call("PATCH", "/api/v1/system/orgs/0123456789abcdef0123456789abcdef", s, {{"status", "suspended"}})),
-      404u);
+  EXPECT_EQ(status_of(api().call("PATCH", "/api/v1/system/orgs/" + id, s, {{"status", "deleted"}})), 400u);
+  EXPECT_EQ(status_of(api().call("PATCH", "/api/v1/system/orgs/" + id, s, {{"colour", "red"}})), 400u);
+  EXPECT_EQ(status_of(api().call("PATCH", "/api/v1/system/orgs/0123456789abcdef0123456789abcdef", s,
+                                 {{"status", "suspended"}})),
+            404u);
   for (const char* action :
        {"org.suspend success operator", "org.resume success operator", "org.rename success operator"}) {
     EXPECT_TRUE(has_event(action)) << action;
@@ -315,25 +280,22 @@ TEST_F(Operator, SuspendingAnOrganizationShutsOutItsUsersUntilResumed) {
 }
 
 TEST_F(Operator, DeletingAnOrganizationRemovesItAndItsUsers) {
-  const Session s = signed_in_operator();
-  const auto made =
-      call("POST", "/api/v1/system/orgs", s, {{"code", "acme"}, {"name", "ACME"}, {"admin_email", "admin@acme.test"}});
-  ASSERT_EQ(status_of(made), 201u);
-  const std::string id(made->json().at("org").at("id").as_string());
-  const std::string one_time(made->json().at("admin").at("one_time_password").as_string());
+  const SignedIn s = signed_in_operator();
+  const auto [id, one_time] = create_acme(s);
 
-  EXPECT_EQ(status_of(call("DELETE", "/api/v1/system/orgs/" + id, "", s.cookie_only())), 403u) << "CSRF applies";
-  ASSERT_EQ(status_of(call("DELETE", "/api/v1/system/orgs/" + id, s)), 204u);
-  EXPECT_EQ(error_code(user_login("acme", "admin@acme.test", one_time)), "invalid_credentials");
-  EXPECT_TRUE(call("GET", "/api/v1/system/orgs", s)->json().at("orgs").as_array().empty());
-  EXPECT_EQ(status_of(call("DELETE", "/api/v1/system/orgs/" + id, s)), 404u);
+  EXPECT_EQ(status_of(api().call("DELETE", "/api/v1/system/orgs/" + id, "", s.cookie_only())), 403u) << "CSRF applies";
+  ASSERT_EQ(status_of(api().call("DELETE", "/api/v1/system/orgs/" + id, s)), 204u);
+  EXPECT_EQ(error_code(api().login({.org = "acme", .login = "admin@acme.test", .password = one_time})),
+            "invalid_credentials");
+  EXPECT_TRUE(api().call("GET", "/api/v1/system/orgs", s)->json().at("orgs").as_array().empty());
+  EXPECT_EQ(status_of(api().call("DELETE", "/api/v1/system/orgs/" + id, s)), 404u);
   EXPECT_TRUE(has_event("org.crypto_shred success operator"));
   EXPECT_TRUE(has_event("org.delete success operator"));
 }
 
 TEST_F(Operator, HealthReportsEveryPart) {
-  const Session s = signed_in_operator();
-  const auto r = call("GET", "/api/v1/system/health", s);
+  const SignedIn s = signed_in_operator();
+  const auto r = api().call("GET", "/api/v1/system/health", s);
   ASSERT_EQ(status_of(r), 200u) << (r ? r->body : "");
   const auto body = r->json();
   EXPECT_TRUE(body.at("status") == "ok" || body.at("status") == "degraded") << r->body;
@@ -366,42 +328,37 @@ TEST_F(Operator, HealthReportsEveryPart) {
   EXPECT_EQ(database.at("ok"), true);
   EXPECT_GT(database.at("page_count").to_number<std::int64_t>(), 0);
   EXPECT_TRUE(database.at("backend").as_string().starts_with("sqlite"));
-  EXPECT_EQ(status_of(call("GET", "/api/v1/system/health")), 401u);
+  EXPECT_EQ(status_of(api().call("GET", "/api/v1/system/health")), 401u);
 }
 
 TEST_F(Operator, UserSessionsNeverReachOperatorRoutes) {
-  const Session op = signed_in_operator();
-  const auto made =
-      call("POST", "/api/v1/system/orgs", op, {{"code", "acme"}, {"name", "ACME"}, {"admin_email", "admin@acme.test"}});
-  ASSERT_EQ(status_of(made), 201u);
-  const std::string one_time(made->json().at("admin").at("one_time_password").as_string());
-  const auto admin = user_login("acme", "admin@acme.test", one_time);
+  const SignedIn op = signed_in_operator();
+  const std::string one_time = create_acme(op).admin_one_time_password;
+  const auto admin = api().login({.org = "acme", .login = "admin@acme.test", .password = one_time});
   ASSERT_EQ(status_of(admin), 200u);
-  const Session user{cookie_of(*admin), std::string(admin->json().at("csrf_token").as_string())};
-  const std::string user_token = user.cookie.substr(user.cookie.find('=') + 1);
+  const SignedIn user = session_from_sign_in(*admin);
   // The org admin's own session, and its token presented under the operator cookie's name.
-  const Session disguised{"furoshiki_operator_session=" + user_token, user.csrf};
-  for (const Session* who : {&user, &disguised}) {
-    EXPECT_EQ(status_of(call("GET", "/api/v1/system/me", *who)), 401u) << who->cookie;
-    EXPECT_EQ(status_of(call("GET", "/api/v1/system/orgs", *who)), 401u);
-    EXPECT_EQ(status_of(call("GET", "/api/v1/system/health", *who)), 401u);
-    EXPECT_EQ(status_of(call("POST", "/api/v1/system/orgs", *who,
-                             {{"code", "evil"}, {"name", "E"}, {"admin_email", "e@evil.test"}})),
+  const SignedIn disguised = under_cookie_name(user, "furoshiki_operator_session");
+  for (const SignedIn* who : {&user, &disguised}) {
+    EXPECT_EQ(status_of(api().call("GET", "/api/v1/system/me", *who)), 401u) << who->cookie;
+    EXPECT_EQ(status_of(api().call("GET", "/api/v1/system/orgs", *who)), 401u);
+    EXPECT_EQ(status_of(api().call("GET", "/api/v1/system/health", *who)), 401u);
+    EXPECT_EQ(status_of(api().call("POST", "/api/v1/system/orgs", *who,
+                                   {{"code", "evil"}, {"name", "E"}, {"admin_email", "e@evil.test"}})),
               401u);
   }
   // An API token is no operator credential either.
-  EXPECT_EQ(status_of(call("GET", "/api/v1/system/orgs", "", {{"Authorization", "Bearer fsk_forged"}})), 401u);
+  EXPECT_EQ(status_of(api().call("GET", "/api/v1/system/orgs", "", {{"Authorization", "Bearer fsk_forged"}})), 401u);
 }
 
 TEST_F(Operator, OperatorSessionsNeverReachUserRoutes) {
-  const Session op = signed_in_operator();
-  const std::string op_token = op.cookie.substr(op.cookie.find('=') + 1);
-  const Session disguised{"furoshiki_session=" + op_token, op.csrf};
-  for (const Session* who : {&op, &disguised}) {
-    EXPECT_EQ(status_of(call("GET", "/api/v1/me", *who)), 401u) << who->cookie;
-    EXPECT_EQ(status_of(call("GET", "/api/v1/admin/users", *who)), 401u);
-    EXPECT_EQ(status_of(call("GET", "/api/v1/admin/logs", *who)), 401u);
-    EXPECT_EQ(status_of(call("POST", "/api/v1/admin/users", *who, {{"email", "x@acme.test"}})), 401u);
+  const SignedIn op = signed_in_operator();
+  const SignedIn disguised = under_cookie_name(op, "furoshiki_session");
+  for (const SignedIn* who : {&op, &disguised}) {
+    EXPECT_EQ(status_of(api().call("GET", "/api/v1/me", *who)), 401u) << who->cookie;
+    EXPECT_EQ(status_of(api().call("GET", "/api/v1/admin/users", *who)), 401u);
+    EXPECT_EQ(status_of(api().call("GET", "/api/v1/admin/logs", *who)), 401u);
+    EXPECT_EQ(status_of(api().call("POST", "/api/v1/admin/users", *who, {{"email", "x@acme.test"}})), 401u);
   }
 }
 
