@@ -1,11 +1,15 @@
 // In-process measurements of furoshiki_crypto_bench; see throughput.hpp.
 #include "throughput.hpp"
 
+#include "storage/data_directory.hpp"
+#include "storage/object_store.hpp"
+
 #include <openssl/evp.h>
 
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <limits>
@@ -45,6 +49,15 @@ using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, CipherCtxDeleter>;
 
 void require(bool ok, const char* what) {
   if (!ok) throw std::runtime_error(what);
+}
+
+// Appends `total_bytes` to `sealer`: `buffer` again and again, as a reused network buffer.
+void append_repeated(crypto::ObjectSealer& sealer, std::span<const std::uint8_t> buffer, std::uint64_t total_bytes) {
+  for (std::uint64_t left = total_bytes; left > 0;) {
+    const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(left, buffer.size()));
+    require(!sealer.append(buffer.first(n)), "sealing: append failed");
+    left -= n;
+  }
 }
 
 }  // namespace
@@ -189,11 +202,7 @@ Throughput StreamingPath::seal(std::uint64_t total_bytes) {
   const Stopwatch watch;
   crypto::ObjectSealer sealer(ctx_, tenant_.key, tenant_.ref, tenant_.object_id, sink_, chunk_bytes_);
   require(!sealer.status(), "streaming seal: the header write failed");
-  for (std::uint64_t left = total_bytes; left > 0;) {
-    const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(left, network_buffer_.size()));
-    require(!sealer.append(std::span(network_buffer_).first(n)), "streaming seal: append failed");
-    left -= n;
-  }
+  append_repeated(sealer, network_buffer_, total_bytes);
   require(!sealer.finish(), "streaming seal: finish failed");
   Throughput result = watch.stop(total_bytes);
   require(sink_.total() == sealer.sealed_bytes(), "streaming seal: the sink did not get every sealed byte");
@@ -237,6 +246,73 @@ void StreamingPath::verify() {
     require(std::memcmp(buffer.data(), expected_.data() + offset, n) == 0, "verifying: the plaintext differs");
     offset += n;
   }
+}
+
+StagingFilePath::StagingFilePath(std::shared_ptr<const crypto::CryptoContext> ctx, std::uint32_t chunk_bytes,
+                                 std::size_t io_bytes, std::size_t sink_bytes, const std::filesystem::path& parent,
+                                 bool zero_copy)
+    : ctx_(std::move(ctx)),
+      chunk_bytes_(chunk_bytes),
+      sink_bytes_(sink_bytes),
+      zero_copy_(zero_copy),
+      tenant_(*ctx_),
+      network_buffer_(io_bytes) {
+  if (io_bytes == 0 || sink_bytes == 0) throw std::invalid_argument("sizes must not be 0");
+  ctx_->random_bytes(network_buffer_);
+  std::string dir = (parent / "furoshiki-crypto-bench.XXXXXX").string();
+  require(::mkdtemp(dir.data()) != nullptr, "staging file: cannot create a directory under --file-dir");
+  root_ = dir;
+  require(!storage::prepare_data_directory(root_), "staging file: cannot prepare the data directory");
+}
+
+StagingFilePath::~StagingFilePath() {
+  std::error_code ignored;
+  std::filesystem::remove_all(root_, ignored);
+}
+
+void StagingFilePath::seal_and_commit(std::uint64_t total_bytes, Result* timing) {
+  storage::ObjectStore store(storage::posix_file_system(), root_);
+  std::unique_ptr<storage::ObjectFileSink> file;
+  require(!store.create_staging(tenant_.object_id, file, sink_bytes_), "staging file: create failed");
+  CopyingSink copying(*file);
+  crypto::ObjectSink& sink = zero_copy_ ? static_cast<crypto::ObjectSink&>(*file) : copying;
+  const Stopwatch watch;
+  crypto::ObjectSealer sealer(ctx_, tenant_.key, tenant_.ref, tenant_.object_id, sink, chunk_bytes_);
+  require(!sealer.status(), "staging file: the header write failed");
+  append_repeated(sealer, network_buffer_, total_bytes);
+  require(!sealer.finish() && !file->flush(), "staging file: finish failed");
+  if (timing) timing->seal = watch.stop(total_bytes);
+  const Stopwatch commit;
+  require(!store.commit(tenant_.object_id, *file), "staging file: commit failed");
+  if (timing) timing->commit_wall_seconds = commit.wall_elapsed();
+  require(file->durable_bytes() == sealer.sealed_bytes(), "staging file: not every sealed byte is durable");
+}
+
+StagingFilePath::Result StagingFilePath::seal(std::uint64_t total_bytes) {
+  Result result;
+  seal_and_commit(total_bytes, &result);
+  storage::ObjectStore store(storage::posix_file_system(), root_);
+  require(!store.remove(tenant_.object_id), "staging file: removing the object failed");
+  return result;
+}
+
+void StagingFilePath::verify(std::uint64_t total_bytes) {
+  seal_and_commit(total_bytes, nullptr);
+  storage::ObjectStore store(storage::posix_file_system(), root_);
+  std::unique_ptr<storage::ObjectFileSource> source;
+  require(!store.open(tenant_.object_id, source), "staging file: open failed");
+  std::unique_ptr<crypto::ObjectOpener> opener;
+  require(!crypto::ObjectOpener::open(ctx_, *source, tenant_.ref.org_id, tenant_.object_id, tenant_.lookup(), opener),
+          "staging file: the stored object does not open");
+  require(opener->size() == total_bytes, "staging file: the stored object has the wrong size");
+  std::vector<std::uint8_t> buffer(network_buffer_.size());
+  for (std::uint64_t offset = 0; offset < total_bytes;) {
+    const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(total_bytes - offset, buffer.size()));
+    require(!opener->read(offset, std::span(buffer).first(n)), "staging file: read failed");
+    require(std::memcmp(buffer.data(), network_buffer_.data(), n) == 0, "staging file: the plaintext differs");
+    offset += n;
+  }
+  require(!store.remove(tenant_.object_id), "staging file: removing the object failed");
 }
 
 Throughput raw_gcm_stream(const crypto::CryptoContext& ctx, std::size_t block_bytes, double seconds) {

@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <span>
@@ -165,6 +166,44 @@ class StreamingPath {
   crypto::VectorSink cached_;
   std::optional<crypto::SpanSource> source_;
   std::optional<CopyingSource> copying_source_;
+};
+
+// The upload path down to the disk: the plaintext arrives in one reused network buffer of
+// `io_bytes` and is sealed into a staging file of a private data directory under `parent` through
+// storage::ObjectFileSink (its own write buffer of `sink_bytes`, lent to the sealer unless
+// `zero_copy` is false, flushed with write(2)), then committed (fdatasync, rename, directory
+// fsyncs) and removed. The seal's CPU time includes the write(2)s (the kernel's copy into the
+// page cache); the commit is timed apart, by the wall clock, since it waits for the disk.
+class StagingFilePath {
+ public:
+  struct Result {
+    Throughput seal;
+    double commit_wall_seconds = 0;
+  };
+
+  // Creates the data directory. Throws std::runtime_error when it cannot.
+  StagingFilePath(std::shared_ptr<const crypto::CryptoContext> ctx, std::uint32_t chunk_bytes, std::size_t io_bytes,
+                  std::size_t sink_bytes, const std::filesystem::path& parent, bool zero_copy);
+  ~StagingFilePath();  // removes the data directory
+  StagingFilePath(const StagingFilePath&) = delete;
+  StagingFilePath& operator=(const StagingFilePath&) = delete;
+
+  // Seals, commits and removes one object of `total_bytes`. Throws std::runtime_error.
+  Result seal(std::uint64_t total_bytes);
+  // Seals and commits an object of `total_bytes`, opens it from the store and checks every byte,
+  // untimed. Throws std::runtime_error.
+  void verify(std::uint64_t total_bytes);
+
+ private:
+  void seal_and_commit(std::uint64_t total_bytes, Result* timing);
+
+  std::shared_ptr<const crypto::CryptoContext> ctx_;
+  std::uint32_t chunk_bytes_;
+  std::size_t sink_bytes_;
+  bool zero_copy_;
+  BenchTenant tenant_;
+  std::vector<std::uint8_t> network_buffer_;
+  std::filesystem::path root_;
 };
 
 // Bulk AES-256-GCM, the loop `openssl speed -evp aes-256-gcm` is written as: one EVP_CIPHER_CTX,

@@ -6,6 +6,7 @@
 #include "crypto/object_format.hpp"
 #include "scanner/scan_pool.hpp"
 #include "scanner/scanner.hpp"
+#include "storage/object_store.hpp"
 
 #include <fcntl.h>
 #include <spawn.h>
@@ -35,6 +36,7 @@ namespace {
 
 namespace crypto = furoshiki::crypto;
 namespace scanner = furoshiki::scanner;
+namespace storage = furoshiki::storage;
 namespace fs = std::filesystem;
 
 // The goal this bench checks (issue 4): the stage at >= 95 % of clamscan's single-thread speed.
@@ -276,43 +278,6 @@ class FileDescriptor {
   int fd_;
 };
 
-// Sealed bytes into a file through write(2), as a staging file receives them.
-class FileSink final : public crypto::ObjectSink {
- public:
-  explicit FileSink(int fd) : fd_(fd) {}
-  boost::system::error_code write(std::span<const std::uint8_t> bytes) override {
-    while (!bytes.empty()) {
-      const ssize_t n = ::write(fd_, bytes.data(), bytes.size());
-      if (n <= 0) return crypto::CryptoErrc::kIo;
-      bytes = bytes.subspan(static_cast<std::size_t>(n));
-    }
-    return {};
-  }
-
- private:
-  int fd_;
-};
-
-// A stored object read with pread(2): no views, so the opener copies each sealed chunk.
-class FileSource final : public crypto::ObjectSource {
- public:
-  explicit FileSource(int fd) : fd_(fd), size_(static_cast<std::uint64_t>(::lseek(fd, 0, SEEK_END))) {}
-  std::uint64_t size() const override { return size_; }
-  boost::system::error_code read_at(std::uint64_t offset, std::span<std::uint8_t> out) override {
-    while (!out.empty()) {
-      const ssize_t n = ::pread(fd_, out.data(), out.size(), static_cast<off_t>(offset));
-      if (n <= 0) return crypto::CryptoErrc::kIo;
-      out = out.subspan(static_cast<std::size_t>(n));
-      offset += static_cast<std::uint64_t>(n);
-    }
-    return {};
-  }
-
- private:
-  int fd_;
-  std::uint64_t size_;
-};
-
 // The tenant every benchmark object belongs to. An object's id is its file name's index.
 class Tenant {
  public:
@@ -330,23 +295,28 @@ class Tenant {
   // Seals the plaintext file `in` into `out` (untimed preparation).
   void seal(const fs::path& in, const fs::path& out, std::uint64_t n) const {
     FileDescriptor src(::open(in.c_str(), O_RDONLY | O_CLOEXEC));
-    FileDescriptor dst(::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-    if (src.get() < 0 || dst.get() < 0) throw std::runtime_error("cannot open " + in.string() + " or " + out.string());
-    FileSink sink(dst.get());
+    std::unique_ptr<storage::WritableFile> dst;
+    if (src.get() < 0 || storage::posix_file_system().new_writable_file(out, dst)) {
+      throw std::runtime_error("cannot open " + in.string() + " or create " + out.string());
+    }
+    storage::ObjectFileSink sink(std::move(dst));  // as a staging file receives them
     crypto::ObjectSealer sealer(ctx_, key_, ref_, object_id(n), sink);
     std::vector<std::uint8_t> buffer(256 << 10);
     bool ok = !sealer.status();
     for (ssize_t got; ok && (got = ::read(src.get(), buffer.data(), buffer.size())) != 0;) {
       ok = got > 0 && !sealer.append({buffer.data(), static_cast<std::size_t>(got)});
     }
-    if (!ok || sealer.finish()) throw std::runtime_error("sealing " + in.string() + " failed");
+    if (!ok || sealer.finish() || sink.flush()) throw std::runtime_error("sealing " + in.string() + " failed");
   }
 
   // Opens the stored object `file` (id `n`) and scans it: the real path, from pread to verdict.
   scanner::ScanVerdict scan(scanner::Scanner& s, const fs::path& file, std::uint64_t n) const {
-    FileDescriptor fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
-    if (fd.get() < 0) return scanner::ScanVerdict::error("read_failed", "cannot open " + file.string());
-    FileSource source(fd.get());
+    // pread(2), no views: the opener copies each sealed chunk, as for a stored object.
+    std::unique_ptr<storage::RandomAccessFile> file_in;
+    if (storage::posix_file_system().new_random_access_file(file, file_in)) {
+      return scanner::ScanVerdict::error("read_failed", "cannot open " + file.string());
+    }
+    storage::ObjectFileSource source(std::move(file_in));
     std::unique_ptr<crypto::ObjectOpener> opener;
     const auto lookup = [this](const std::string& key_id, std::uint32_t version,
                                crypto::SecretKey& out) -> boost::system::error_code {

@@ -1,14 +1,11 @@
 // Encrypted objects for tests of code that reads through crypto::ObjectOpener (the scanner, later
-// the download path): plaintext in, a ready opener out — in memory, or in a file for objects too
-// large for memory.
+// the download path): plaintext in, a ready opener out, in memory. Objects in files go through
+// storage::ObjectFileSink and storage::ObjectFileSource (storage/object_store.hpp).
 #pragma once
 
 #include "crypto/hex.hpp"
 #include "crypto/object_format.hpp"
 #include "test_support/crypto_context.hpp"
-
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <stdexcept>
@@ -72,42 +69,6 @@ class MemoryObject {
   std::vector<std::uint8_t> sealed_;
   std::unique_ptr<crypto::SpanSource> source_;
   std::unique_ptr<crypto::ObjectOpener> opener_;
-};
-
-// Sealed bytes in a file: pwrite as they come, pread at any offset.
-class FileSink final : public crypto::ObjectSink {
- public:
-  explicit FileSink(int fd) : fd_(fd) {}
-  boost::system::error_code write(std::span<const std::uint8_t> bytes) override {
-    while (!bytes.empty()) {
-      const ssize_t n = ::write(fd_, bytes.data(), bytes.size());
-      if (n <= 0) return crypto::CryptoErrc::kIo;
-      bytes = bytes.subspan(static_cast<std::size_t>(n));
-    }
-    return {};
-  }
-
- private:
-  int fd_;
-};
-
-class FileSource final : public crypto::ObjectSource {
- public:
-  explicit FileSource(int fd) : fd_(fd), size_(static_cast<std::uint64_t>(::lseek(fd, 0, SEEK_END))) {}
-  std::uint64_t size() const override { return size_; }
-  boost::system::error_code read_at(std::uint64_t offset, std::span<std::uint8_t> out) override {
-    while (!out.empty()) {
-      const ssize_t n = ::pread(fd_, out.data(), out.size(), static_cast<off_t>(offset));
-      if (n <= 0) return crypto::CryptoErrc::kIo;
-      out = out.subspan(static_cast<std::size_t>(n));
-      offset += static_cast<std::uint64_t>(n);
-    }
-    return {};
-  }
-
- private:
-  int fd_;
-  std::uint64_t size_;
 };
 
 }  // namespace furoshiki::test_support

@@ -8,6 +8,10 @@
 // 2 GiB; cl_scandesc on a plain file, as clamscan does, peaks the same); the scan test bounds
 // that at 512 MiB.
 #include "scanner_fixture.hpp"
+#include "storage/object_store.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <thread>
@@ -49,17 +53,25 @@ class SparseFileSink final : public crypto::ObjectSink {
 
 class LargeObjectTest : public ScannerTestBase {
  protected:
-  // Seals `size` bytes of pseudo-random data (with `tail` at the very end) into work()/name.
-  int seal_to_file(const std::string& name, std::uint64_t size, std::string_view tail, bool sparse) {
+  // Seals `size` bytes of pseudo-random data (with `tail` at the very end) into work()/name
+  // and opens it for reading: through the object store's file sink, or sparse.
+  std::unique_ptr<storage::ObjectFileSource> seal_to_file(const std::string& name, std::uint64_t size,
+                                                          std::string_view tail, bool sparse) {
     const fs::path path = work() / name;
-    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    EXPECT_GE(fd, 0);
-    const std::uint64_t sealed_estimate =
-        size + (size / crypto::kDefaultChunkBytes + 1) * 16 + crypto::kObjectHeaderBytes;
-    test_support::FileSink file_sink(fd);
-    SparseFileSink sparse_sink(fd, sealed_estimate - 4 * crypto::kDefaultChunkBytes);
-    crypto::ObjectSink& sink = sparse ? static_cast<crypto::ObjectSink&>(sparse_sink) : file_sink;
-    crypto::ObjectSealer sealer(tenant_.ctx(), tenant_.key(), tenant_.ref(), object_id_, sink);
+    storage::FileSystem& files = storage::posix_file_system();
+    const std::uint64_t sealed_estimate = storage::sealed_object_bytes(size);
+    int fd = -1;
+    std::unique_ptr<crypto::ObjectSink> sink;
+    if (sparse) {
+      fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+      EXPECT_GE(fd, 0);
+      sink = std::make_unique<SparseFileSink>(fd, sealed_estimate - 4 * crypto::kDefaultChunkBytes);
+    } else {
+      std::unique_ptr<storage::WritableFile> file;
+      EXPECT_FALSE(files.new_writable_file(path, file));
+      sink = std::make_unique<storage::ObjectFileSink>(std::move(file));
+    }
+    crypto::ObjectSealer sealer(tenant_.ctx(), tenant_.key(), tenant_.ref(), object_id_, *sink);
     EXPECT_FALSE(sealer.status());
     std::string block = random_bytes(1 << 20, 42);
     std::uint64_t written = 0;
@@ -72,10 +84,16 @@ class LargeObjectTest : public ScannerTestBase {
     }
     EXPECT_FALSE(sealer.append({reinterpret_cast<const std::uint8_t*>(tail.data()), tail.size()}));
     EXPECT_FALSE(sealer.finish());
+    EXPECT_EQ(sealer.sealed_bytes(), sealed_estimate);
     if (sparse) {
       EXPECT_EQ(::ftruncate(fd, static_cast<off_t>(sealer.sealed_bytes())), 0);
+      ::close(fd);
+    } else {
+      EXPECT_FALSE(static_cast<storage::ObjectFileSink&>(*sink).flush());
     }
-    return fd;
+    std::unique_ptr<storage::RandomAccessFile> in;
+    EXPECT_FALSE(files.new_random_access_file(path, in));
+    return in ? std::make_unique<storage::ObjectFileSource>(std::move(in)) : nullptr;
   }
 
   std::string object_id_ = tenant_.random_id();
@@ -86,11 +104,11 @@ TEST_F(LargeObjectTest, ScansTwoGibObjectWithBoundedMemory) {
   ASSERT_TRUE(engine);
   const std::string eicar = eicar_test_file();
   const std::uint64_t big_size = kLibclamavMaxBytes;
-  const int fd = seal_to_file("big.obj", big_size, eicar, false);
-  test_support::FileSource source(fd);
+  const auto source = seal_to_file("big.obj", big_size, eicar, false);
+  ASSERT_TRUE(source);
   std::unique_ptr<crypto::ObjectOpener> opener;
   ASSERT_FALSE(
-      crypto::ObjectOpener::open(tenant_.ctx(), source, tenant_.ref().org_id, object_id_, tenant_.lookup(), opener));
+      crypto::ObjectOpener::open(tenant_.ctx(), *source, tenant_.ref().org_id, object_id_, tenant_.lookup(), opener));
   ASSERT_EQ(opener->size(), big_size);
 
   // The opener alone, reading everything in 64 KiB pieces: constant memory.
@@ -119,7 +137,6 @@ TEST_F(LargeObjectTest, ScansTwoGibObjectWithBoundedMemory) {
   const auto verdict = engine->scan(*opener, {});
   done = true;
   sampler.join();
-  ::close(fd);
 
   EXPECT_EQ(verdict.kind, ScanVerdict::Kind::kInfected) << verdict.to_string();
   EXPECT_EQ(verdict.signature, "Eicar-Test-Signature");
@@ -131,14 +148,13 @@ TEST_F(LargeObjectTest, ScansTwoGibObjectWithBoundedMemory) {
 TEST_F(LargeObjectTest, RefusesObjectOneByteOverTheLibclamavLimit) {
   auto engine = load();
   ASSERT_TRUE(engine);
-  const int fd = seal_to_file("over.obj", kLibclamavMaxBytes + 1, "", true);
-  test_support::FileSource source(fd);
+  const auto source = seal_to_file("over.obj", kLibclamavMaxBytes + 1, "", true);
+  ASSERT_TRUE(source);
   std::unique_ptr<crypto::ObjectOpener> opener;
   ASSERT_FALSE(
-      crypto::ObjectOpener::open(tenant_.ctx(), source, tenant_.ref().org_id, object_id_, tenant_.lookup(), opener));
+      crypto::ObjectOpener::open(tenant_.ctx(), *source, tenant_.ref().org_id, object_id_, tenant_.lookup(), opener));
   ASSERT_EQ(opener->size(), kLibclamavMaxBytes + 1);
   const auto verdict = engine->scan(*opener, ScanPolicy{.allow_encrypted = true});
-  ::close(fd);
   EXPECT_EQ(verdict.kind, ScanVerdict::Kind::kRefused) << verdict.to_string();
   EXPECT_EQ(verdict.reason, "too_large");
 }
