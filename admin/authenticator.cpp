@@ -32,6 +32,16 @@ std::int64_t unix_now() {
 
 }  // namespace
 
+boost::system::result<bool> refuse_if_throttled(LoginThrottle& throttle, const ThrottleKeys& keys,
+                                                SignInOutcome& outcome, std::chrono::seconds& retry_after) {
+  auto decision = throttle.check(keys);
+  if (!decision) return {boost::system::in_place_error, decision.error()};
+  if (decision->allowed) return false;
+  outcome = SignInOutcome::kTooManyAttempts;
+  retry_after = std::chrono::seconds(decision->retry_after_seconds());
+  return true;
+}
+
 Authenticator::Authenticator(std::shared_ptr<const crypto::CryptoContext> ctx, db::Database& db,
                              crypto::PasswordHasher& hasher, TenantKeyring& keys, AuditLog& audit,
                              SessionStore& sessions, ApiTokenStore& tokens, LoginThrottle& throttle)
@@ -82,13 +92,9 @@ boost::system::result<SignInResult> Authenticator::sign_in(const SignInRequest& 
   }
   const std::string login = normalize_login(request.login).value_or(request.login);
   const ThrottleKeys keys = throttle_keys(request.org_code, login, request.client);
-  auto decision = throttle_.check(keys);
-  if (!decision) return decision.error();
-  if (!decision->allowed) {
-    result.outcome = SignInOutcome::kTooManyAttempts;
-    result.retry_after = std::chrono::seconds(decision->retry_after_seconds());
-    return result;
-  }
+  auto throttled = refuse_if_throttled(throttle_, keys, result.outcome, result.retry_after);
+  if (!throttled) return throttled.error();
+  if (*throttled) return result;
 
   std::optional<Account> account;
   std::string org_id;

@@ -49,6 +49,13 @@ enum class SignInOutcome {
   kIpNotAllowed,        // the organization's IP allowlist does not hold client_address (checked first)
 };
 
+// The throttle's check before any password work of a sign-in (user or operator): true when the
+// attempt is refused, with `outcome` set to kTooManyAttempts and `retry_after` to the whole
+// seconds the client is told to wait (Retry-After). Errors are database failures.
+[[nodiscard]] boost::system::result<bool> refuse_if_throttled(LoginThrottle& throttle, const ThrottleKeys& keys,
+                                                              SignInOutcome& outcome,
+                                                              std::chrono::seconds& retry_after);
+
 // Who a request acts as, once its credentials were checked.
 struct Identity {
   TenantScope scope;

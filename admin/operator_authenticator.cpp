@@ -80,13 +80,9 @@ boost::system::result<OperatorSignInResult> OperatorAuthenticator::sign_in(const
   OperatorSignInResult result;
   const std::string login = normalize_login(request.login).value_or(request.login);
   const ThrottleKeys keys{operator_throttle_key(login), address_throttle_key(request.client)};
-  auto decision = throttle_.check(keys);
-  if (!decision) return decision.error();
-  if (!decision->allowed) {
-    result.outcome = SignInOutcome::kTooManyAttempts;
-    result.retry_after = std::chrono::seconds(decision->retry_after_seconds());
-    return result;
-  }
+  auto throttled = refuse_if_throttled(throttle_, keys, result.outcome, result.retry_after);
+  if (!throttled) return throttled.error();
+  if (*throttled) return result;
 
   std::optional<StoredOperator> found;
   if (auto ec = db_.execute(

@@ -1,6 +1,7 @@
 // Operator sessions; see operator_sessions.hpp.
 #include "admin/operator_sessions.hpp"
 
+#include "admin/credential_tokens.hpp"
 #include "common/error.hpp"
 #include "crypto/hex.hpp"
 
@@ -13,37 +14,7 @@ namespace {
 
 using std::chrono::system_clock;
 
-std::int64_t to_ms(system_clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-
-system_clock::time_point from_ms(std::int64_t ms) {
-  return system_clock::time_point(std::chrono::duration_cast<system_clock::duration>(std::chrono::milliseconds(ms)));
-}
-
 boost::system::error_code unauthenticated() { return make_error_code(Errc::kUnauthenticated); }
-
-// What crypto::generate_token() produces; anything else is refused before hashing, so a client
-// cannot make us hash arbitrary input.
-bool well_formed_token(std::string_view token) {
-  return token.size() == crypto::kTokenLength && std::all_of(token.begin(), token.end(), [](char c) {
-           return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-         });
-}
-
-std::string hex_hash(const crypto::CryptoContext& ctx, std::string_view token) {
-  return crypto::hex_encode(crypto::token_hash(ctx, token));
-}
-
-// Client-supplied text: printable ASCII only (anything else becomes '?'), at most `max` bytes,
-// so that it cannot carry terminal escapes or grow rows; NULL when empty.
-db::Value printable_or_null(std::string_view text, std::size_t max) {
-  if (text.empty()) return nullptr;
-  std::string out;
-  out.reserve(std::min(text.size(), max));
-  for (char c : text.substr(0, max)) out.push_back(c >= 0x20 && c < 0x7f ? c : '?');
-  return out;
-}
 
 // A session ends at its absolute end or after its idle timeout without a request.
 constexpr std::string_view kExpired = "(expires_at <= ?1 OR last_seen_at + idle_timeout_seconds * 1000 <= ?1)";
@@ -72,7 +43,7 @@ boost::system::result<NewOperatorSession> OperatorSessionStore::create(db::Datab
   NewOperatorSession made;
   made.token = crypto::generate_token(*ctx_);
   made.csrf_token = crypto::generate_token(*ctx_);
-  made.session_id = hex_hash(*ctx_, made.token);
+  made.session_id = token_hash_hex(*ctx_, made.token);
   made.expires_at = at + limits_.absolute_timeout;
 
   if (auto ec = via.execute("DELETE FROM operator_sessions WHERE operator_id = ?2 AND " + std::string(kExpired),
@@ -86,7 +57,7 @@ boost::system::result<NewOperatorSession> OperatorSessionStore::create(db::Datab
           " idle_timeout_seconds, client, user_agent)"
           " SELECT ?1, p.id, ?3, ?4, ?4, ?5, ?6, ?7, ?8 FROM operators p WHERE p.id = ?2 AND p.disabled = 0"
           " RETURNING id",
-          {made.session_id, operator_id, hex_hash(*ctx_, made.csrf_token), now_ms, to_ms(made.expires_at),
+          {made.session_id, operator_id, token_hash_hex(*ctx_, made.csrf_token), now_ms, to_ms(made.expires_at),
            static_cast<std::int64_t>(limits_.idle_timeout.count()), printable_or_null(client, kMaxClientBytes),
            printable_or_null(user_agent, kMaxUserAgentBytes)},
           [&](const db::Row&) { inserted = true; })) {
@@ -105,7 +76,7 @@ boost::system::result<NewOperatorSession> OperatorSessionStore::create(db::Datab
 
 boost::system::result<OperatorSessionInfo> OperatorSessionStore::authenticate(std::string_view token) {
   if (!well_formed_token(token)) return unauthenticated();
-  const std::string id = hex_hash(*ctx_, token);
+  const std::string id = token_hash_hex(*ctx_, token);
   std::optional<OperatorSessionInfo> found;
   bool live = false;
   std::string csrf_hex;
@@ -135,7 +106,7 @@ boost::system::result<OperatorSessionInfo> OperatorSessionStore::authenticate(st
     if (auto ec = db_.execute("DELETE FROM operator_sessions WHERE id = ?1", {id})) return ec;
     return unauthenticated();
   }
-  if (at - found->last_seen_at >= std::min<std::chrono::seconds>(kTouchInterval, found->idle_timeout / 2)) {
+  if (touch_due(at, found->last_seen_at, found->idle_timeout, kTouchInterval)) {
     if (auto ec = db_.execute("UPDATE operator_sessions SET last_seen_at = ?2 WHERE id = ?1 AND last_seen_at < ?2",
                               {id, to_ms(at)})) {
       return ec;
@@ -146,13 +117,12 @@ boost::system::result<OperatorSessionInfo> OperatorSessionStore::authenticate(st
 }
 
 bool OperatorSessionStore::check_csrf(const OperatorSessionInfo& session, std::string_view presented) const {
-  if (!well_formed_token(presented)) return false;
-  return crypto::token_matches(*ctx_, presented, session.csrf_token_hash);
+  return presented_token_matches(*ctx_, presented, session.csrf_token_hash);
 }
 
 boost::system::error_code OperatorSessionStore::end(db::Database& via, std::string_view token) {
   if (!well_formed_token(token)) return {};  // no session could have this token
-  return via.execute("DELETE FROM operator_sessions WHERE id = ?1", {hex_hash(*ctx_, token)});
+  return via.execute("DELETE FROM operator_sessions WHERE id = ?1", {token_hash_hex(*ctx_, token)});
 }
 
 boost::system::error_code OperatorSessionStore::end_all(db::Database& via, const std::string& operator_id,

@@ -1,6 +1,7 @@
 // Sessions and API tokens; see sessions.hpp.
 #include "admin/sessions.hpp"
 
+#include "admin/credential_tokens.hpp"
 #include "admin/identity_rules.hpp"
 #include "common/error.hpp"
 #include "crypto/hex.hpp"
@@ -13,46 +14,12 @@ namespace {
 
 using std::chrono::system_clock;
 
-std::int64_t to_ms(system_clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-
-system_clock::time_point from_ms(std::int64_t ms) {
-  return system_clock::time_point(std::chrono::duration_cast<system_clock::duration>(std::chrono::milliseconds(ms)));
-}
-
 boost::system::error_code unauthenticated() { return make_error_code(Errc::kUnauthenticated); }
-
-// What crypto::generate_token() produces: kTokenLength characters of the base64url alphabet.
-// Anything else is refused before hashing, so a client cannot make us hash arbitrary input.
-bool well_formed_token(std::string_view token) {
-  return token.size() == crypto::kTokenLength && std::all_of(token.begin(), token.end(), [](char c) {
-           return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-         });
-}
-
-std::string hex_hash(const crypto::CryptoContext& ctx, std::string_view token) {
-  return crypto::hex_encode(crypto::token_hash(ctx, token));
-}
 
 std::string new_id(const crypto::CryptoContext& ctx) {
   std::array<std::uint8_t, 16> raw{};
   ctx.random_bytes(raw);
   return crypto::hex_encode(raw);
-}
-
-// Client-supplied text kept for the user's own session list: printable ASCII only (anything
-// else becomes '?'), at most `max` bytes, so that it cannot carry terminal escapes or grow rows.
-std::string printable(std::string_view text, std::size_t max) {
-  std::string out;
-  out.reserve(std::min(text.size(), max));
-  for (char c : text.substr(0, max)) out.push_back(c >= 0x20 && c < 0x7f ? c : '?');
-  return out;
-}
-
-db::Value text_or_null(std::string text) {
-  if (text.empty()) return nullptr;
-  return text;
 }
 
 // The users/organizations part of every credential check: the row's user must still be in the
@@ -87,7 +54,7 @@ boost::system::result<NewSession> SessionStore::create(db::Database& via, const 
   NewSession made;
   made.token = crypto::generate_token(*ctx_);
   made.csrf_token = crypto::generate_token(*ctx_);
-  made.session_id = hex_hash(*ctx_, made.token);
+  made.session_id = token_hash_hex(*ctx_, made.token);
   made.expires_at = at + limits.absolute_timeout;
 
   if (auto ec = via.execute("DELETE FROM sessions WHERE org_id = ?1 AND user_id = ?2"
@@ -105,10 +72,9 @@ boost::system::result<NewSession> SessionStore::create(db::Database& via, const 
           " FROM users u JOIN organizations o ON o.id = u.org_id"
           " WHERE u.id = ?3 AND u.org_id = ?2 AND u.disabled = 0 AND o.status = 'active'"
           " RETURNING id",
-          {made.session_id, scope.org_id(), user_id, hex_hash(*ctx_, made.csrf_token), now_ms, to_ms(made.expires_at),
-           static_cast<std::int64_t>(limits.idle_timeout.count()),
-           text_or_null(printable(origin.client, kMaxClientBytes)),
-           text_or_null(printable(origin.user_agent, kMaxUserAgentBytes))},
+          {made.session_id, scope.org_id(), user_id, token_hash_hex(*ctx_, made.csrf_token), now_ms,
+           to_ms(made.expires_at), static_cast<std::int64_t>(limits.idle_timeout.count()),
+           printable_or_null(origin.client, kMaxClientBytes), printable_or_null(origin.user_agent, kMaxUserAgentBytes)},
           [&](const db::Row&) { inserted = true; })) {
     return ec;
   }
@@ -133,7 +99,7 @@ boost::system::result<NewSession> SessionStore::rotate(db::Database& via, std::s
 
 boost::system::result<SessionInfo> SessionStore::authenticate(std::string_view token, const CurrentLimits& current) {
   if (!well_formed_token(token)) return unauthenticated();
-  const std::string id = hex_hash(*ctx_, token);
+  const std::string id = token_hash_hex(*ctx_, token);
   std::optional<SessionInfo> found;
   bool live = false;
   std::string csrf_hex;
@@ -174,9 +140,7 @@ boost::system::result<SessionInfo> SessionStore::authenticate(std::string_view t
   }
   const auto at = now();
   if (at >= found->expires_at || at >= found->last_seen_at + found->idle_timeout) return end_session();
-  // A very short idle timeout (below twice the interval) is touched more often, or an active
-  // session could expire between two touches.
-  if (at - found->last_seen_at >= std::min<std::chrono::seconds>(kTouchInterval, found->idle_timeout / 2)) {
+  if (touch_due(at, found->last_seen_at, found->idle_timeout, kTouchInterval)) {
     if (auto ec =
             db_.execute("UPDATE sessions SET last_seen_at = ?2 WHERE id = ?1 AND last_seen_at < ?2", {id, to_ms(at)})) {
       return ec;
@@ -187,8 +151,7 @@ boost::system::result<SessionInfo> SessionStore::authenticate(std::string_view t
 }
 
 bool SessionStore::check_csrf(const SessionInfo& session, std::string_view presented) const {
-  if (!well_formed_token(presented)) return false;
-  return crypto::token_matches(*ctx_, presented, session.csrf_token_hash);
+  return presented_token_matches(*ctx_, presented, session.csrf_token_hash);
 }
 
 boost::system::result<std::string> SessionStore::renew_csrf(const SessionInfo& session) {
@@ -196,7 +159,7 @@ boost::system::result<std::string> SessionStore::renew_csrf(const SessionInfo& s
   bool updated = false;
   if (auto ec = db_.execute(
           "UPDATE sessions SET csrf_token_hash = ?3 WHERE id = ?1 AND org_id = ?2 AND user_id = ?4 RETURNING id",
-          {session.credential_id, session.org_id, hex_hash(*ctx_, token), session.user_id},
+          {session.credential_id, session.org_id, token_hash_hex(*ctx_, token), session.user_id},
           [&](const db::Row&) { updated = true; })) {
     return ec;
   }
@@ -208,7 +171,7 @@ boost::system::error_code SessionStore::end(std::string_view token) { return end
 
 boost::system::error_code SessionStore::end(db::Database& via, std::string_view token) {
   if (!well_formed_token(token)) return {};  // no session could have this token
-  return via.execute("DELETE FROM sessions WHERE id = ?1", {hex_hash(*ctx_, token)});
+  return via.execute("DELETE FROM sessions WHERE id = ?1", {token_hash_hex(*ctx_, token)});
 }
 
 boost::system::error_code SessionStore::end_all_for_user(db::Database& via, const TenantScope& scope,
@@ -286,8 +249,8 @@ boost::system::result<NewApiToken> ApiTokenStore::create(db::Database& via, cons
                             " AND (SELECT count(*) FROM api_tokens t WHERE t.org_id = ?2 AND t.user_id = ?3"
                             "      AND t.revoked_at IS NULL AND t.expires_at > ?6) < ?8"
                             " RETURNING id",
-                            {made.info.id, scope.org_id(), user_id, made.info.name, hex_hash(*ctx_, made.token), now_ms,
-                             to_ms(made.info.expires_at), static_cast<std::int64_t>(kMaxTokensPerUser)},
+                            {made.info.id, scope.org_id(), user_id, made.info.name, token_hash_hex(*ctx_, made.token),
+                             now_ms, to_ms(made.info.expires_at), static_cast<std::int64_t>(kMaxTokensPerUser)},
                             [&](const db::Row&) { inserted = true; })) {
     return ec;
   }
@@ -338,7 +301,7 @@ boost::system::result<Principal> ApiTokenStore::authenticate(std::string_view to
           "SELECT t.id, t.org_id, t.user_id, t.expires_at, t.revoked_at, t.last_used_at, u.disabled, o.status"
           " FROM api_tokens t" +
               live_user_join("t") + " WHERE t.token_hash = ?1",
-          {hex_hash(*ctx_, token)}, [&](const db::Row& r) {
+          {token_hash_hex(*ctx_, token)}, [&](const db::Row& r) {
             found = Principal{CredentialKind::kApiToken, r.text(1), r.text(2), r.text(0)};
             usable = r.integer(3) > now_ms && r.is_null(4) && live_user(r, 6, 7);
             if (!r.is_null(5)) last_used_ms = r.integer(5);

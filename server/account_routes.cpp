@@ -4,48 +4,15 @@
 #include "admin/authenticator.hpp"
 #include "server/authorizer.hpp"
 #include "server/http_error.hpp"
+#include "server/route_support.hpp"
 
-#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-
-#include <ctime>
 
 namespace furoshiki::server {
 
 namespace http = boost::beast::http;
 
 namespace {
-
-constexpr std::size_t kSmallJsonBody = 16 * 1024;
-
-Response error(Errc e, std::string_view message = {}) {
-  return json_response(to_http(e).status, error_body(e, message));
-}
-
-Response error(const boost::system::error_code& ec) {
-  if (ec.category() == furoshiki_category()) return error(static_cast<Errc>(ec.value()));
-  return error(Errc::kInternal);
-}
-
-std::optional<boost::json::object> json_object(const Request& request, std::string& problem) {
-  boost::system::error_code ec;
-  auto value = boost::json::parse(request.body, ec);
-  if (ec || !value.is_object()) {
-    problem = "the body must be a JSON object";
-    return std::nullopt;
-  }
-  return std::move(value.as_object());
-}
-
-// RFC 3339 UTC, seconds: 2026-11-22T05:00:00Z.
-std::string rfc3339(std::chrono::system_clock::time_point t) {
-  const std::time_t seconds = std::chrono::system_clock::to_time_t(t);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
-}
 
 boost::json::value optional_time(const std::optional<std::chrono::system_clock::time_point>& t) {
   if (!t) return nullptr;
@@ -65,19 +32,6 @@ admin::SecondFactorActor actor_of(const Request& request) {
   return {request.client.to_string(), std::string(request.header(http::field::user_agent))};
 }
 
-admin::AuditEvent token_event(const Request& request, std::string action, std::string target) {
-  const auto& identity = *request.identity;
-  admin::AuditEvent e{.chain = admin::AuditChain::organization(identity.scope.org_id())};
-  e.actor_type = admin::ActorType::kUser;
-  e.actor_id = identity.user.id;
-  e.actor_login = identity.user.login;
-  e.client = request.client.to_string();
-  e.user_agent = std::string(request.header(http::field::user_agent));
-  e.action = std::move(action);
-  e.target = std::move(target);
-  return e;
-}
-
 }  // namespace
 
 void add_account_routes(Router& router, AccountRouteServices& services) {
@@ -90,12 +44,12 @@ void add_account_routes(Router& router, AccountRouteServices& services) {
               [&services](const Request& request) -> Response {
                 const auto& identity = *request.identity;
                 if (identity.principal.kind != admin::CredentialKind::kSession) {
-                  return error(Errc::kBadRequest, "API tokens need no CSRF token.");
+                  return error_response(Errc::kBadRequest, "API tokens need no CSRF token.");
                 }
                 admin::SessionInfo session;
                 static_cast<admin::Principal&>(session) = identity.principal;
                 auto token = services.sessions.renew_csrf(session);
-                if (!token) return error(token.error());
+                if (!token) return error_response(token.error());
                 Response res = json_response(http::status::ok,
                                              boost::json::serialize(boost::json::object{{"csrf_token", *token}}));
                 res.set(http::field::cache_control, "no-store");
@@ -108,7 +62,7 @@ void add_account_routes(Router& router, AccountRouteServices& services) {
                 const auto& identity = *request.identity;
                 auto enrolment =
                     services.second_factor.begin_enrolment(identity.scope, identity.user.id, actor_of(request));
-                if (!enrolment) return error(enrolment.error());
+                if (!enrolment) return error_response(enrolment.error());
                 boost::json::object out{{"otpauth_uri", enrolment->otpauth_uri},
                                         {"qr_svg", admin::qr_svg(enrolment->otpauth_uri)},
                                         {"secret", enrolment->secret_base32}};
@@ -122,16 +76,16 @@ void add_account_routes(Router& router, AccountRouteServices& services) {
               [&services](const Request& request) -> Response {
                 std::string problem;
                 auto body = json_object(request, problem);
-                if (!body) return error(Errc::kBadRequest, problem);
+                if (!body) return error_response(Errc::kBadRequest, problem);
                 const auto* code = body->if_contains("code");
-                if (!code || !code->is_string()) return error(Errc::kBadRequest, "code must be a string");
+                if (!code || !code->is_string()) return error_response(Errc::kBadRequest, "code must be a string");
                 const auto& identity = *request.identity;
                 auto codes = services.second_factor.confirm_enrolment(identity.scope, identity.user.id,
                                                                       code->as_string(), actor_of(request));
                 if (codes.has_error() && codes.error() == Errc::kConflict) {
-                  return error(Errc::kConflict, "Start the enrolment first (POST /api/v1/me/totp).");
+                  return error_response(Errc::kConflict, "Start the enrolment first (POST /api/v1/me/totp).");
                 }
-                if (!codes) return error(codes.error());
+                if (!codes) return error_response(codes.error());
                 boost::json::array list;
                 for (const auto& c : *codes) list.emplace_back(c);
                 Response res = json_response(http::status::ok,
@@ -145,17 +99,18 @@ void add_account_routes(Router& router, AccountRouteServices& services) {
               [&services](const Request& request) -> Response {
                 std::string problem;
                 auto body = json_object(request, problem);
-                if (!body) return error(Errc::kBadRequest, problem);
+                if (!body) return error_response(Errc::kBadRequest, problem);
                 const auto* name = body->if_contains("name");
                 const auto* days = body->if_contains("expires_in_days");
-                if (!name || !name->is_string()) return error(Errc::kBadRequest, "name must be a string");
-                if (!days || !days->is_int64()) return error(Errc::kBadRequest, "expires_in_days must be an integer");
+                if (!name || !name->is_string()) return error_response(Errc::kBadRequest, "name must be a string");
+                if (!days || !days->is_int64())
+                  return error_response(Errc::kBadRequest, "expires_in_days must be an integer");
                 const std::int64_t d = days->as_int64();
                 if (d < admin::ApiTokenStore::kMinExpiresInDays || d > admin::ApiTokenStore::kMaxExpiresInDays) {
-                  return error(Errc::kBadRequest, "expires_in_days must be between " +
-                                                      std::to_string(admin::ApiTokenStore::kMinExpiresInDays) +
-                                                      " and " +
-                                                      std::to_string(admin::ApiTokenStore::kMaxExpiresInDays));
+                  return error_response(Errc::kBadRequest, "expires_in_days must be between " +
+                                                               std::to_string(admin::ApiTokenStore::kMinExpiresInDays) +
+                                                               " and " +
+                                                               std::to_string(admin::ApiTokenStore::kMaxExpiresInDays));
                 }
                 const auto& identity = *request.identity;
                 std::optional<admin::NewApiToken> made;
@@ -164,13 +119,14 @@ void add_account_routes(Router& router, AccountRouteServices& services) {
                                                   std::string_view(name->as_string()), static_cast<int>(d));
                   if (!t) return t.error();
                   made = std::move(*t);
-                  auto e = token_event(request, "token.create", made->info.id);
+                  auto e = user_audit_event(request, "token.create", made->info.id);
                   e.details = {{"name", made->info.name}, {"expires_at", rfc3339(made->info.expires_at)}};
                   return services.audit.append(tx, e);
                 });
-                if (ec == Errc::kBadRequest) return error(Errc::kBadRequest, "name must be 1-200 characters");
-                if (ec == Errc::kConflict) return error(Errc::kConflict, "Too many live tokens; revoke one first.");
-                if (ec || !made) return error(ec ? ec : make_error_code(Errc::kInternal));
+                if (ec == Errc::kBadRequest) return error_response(Errc::kBadRequest, "name must be 1-200 characters");
+                if (ec == Errc::kConflict)
+                  return error_response(Errc::kConflict, "Too many live tokens; revoke one first.");
+                if (ec || !made) return error_response(ec ? ec : make_error_code(Errc::kInternal));
                 boost::json::object out{{"token", token_json(made->info)}, {"value", made->token}};
                 Response res = json_response(http::status::created, boost::json::serialize(out));
                 res.set(http::field::cache_control, "no-store");  // the only time the value is shown
@@ -182,7 +138,7 @@ void add_account_routes(Router& router, AccountRouteServices& services) {
               [&services](const Request& request) -> Response {
                 const auto& identity = *request.identity;
                 auto tokens = services.tokens.list(identity.scope, identity.user.id);
-                if (!tokens) return error(tokens.error());
+                if (!tokens) return error_response(tokens.error());
                 boost::json::array list;
                 for (const auto& t : *tokens) list.emplace_back(token_json(t));
                 return json_response(http::status::ok,
@@ -196,9 +152,9 @@ void add_account_routes(Router& router, AccountRouteServices& services) {
                 const std::string& id = request.params.at("id");
                 auto ec = services.db.transaction([&](db::Database& tx) -> boost::system::error_code {
                   if (auto e = services.tokens.revoke(tx, identity.scope, identity.user.id, id)) return e;
-                  return services.audit.append(tx, token_event(request, "token.revoke", id));
+                  return services.audit.append(tx, user_audit_event(request, "token.revoke", id));
                 });
-                if (ec) return error(ec);
+                if (ec) return error_response(ec);
                 return Response{http::status::no_content, 11};
               },
               true});

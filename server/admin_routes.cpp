@@ -7,14 +7,10 @@
 #include "common/network_range.hpp"
 #include "server/http_error.hpp"
 #include "server/identity_routes.hpp"
+#include "server/route_support.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-
-#include <array>
-#include <charconv>
-#include <chrono>
-#include <map>
 
 namespace furoshiki::server {
 
@@ -22,251 +18,9 @@ namespace http = boost::beast::http;
 
 namespace {
 
-constexpr std::size_t kSmallJsonBody = 16 * 1024;
-constexpr std::size_t kDefaultPageSize = 50;
-constexpr std::size_t kMaxPageSize = 500;
-
-Response error(Errc e, std::string_view message = {}) {
-  return json_response(to_http(e).status, error_body(e, message));
-}
-
-Errc errc_of(const boost::system::error_code& ec) {
-  if (!ec) return Errc::kOk;
-  if (ec.category() == furoshiki_category()) return static_cast<Errc>(ec.value());
-  return Errc::kInternal;
-}
-
-// A failure that is not the client's: logged with the request id, answered without details.
-Response internal_error(const Request& request, std::string_view what, const boost::system::error_code& ec) {
-  log::error("admin_route_failed",
-             {{"request_id", request.request_id}, {"what", what}, {"reason", ec ? ec.message() : "unexpected"}});
-  return error(Errc::kInternal);
-}
-
-// kNotFound answers with the default message only: a user of another organization and a missing
-// one must give the same bytes.
-Response directory_error(const Request& request, const admin::DirectoryError& e) {
-  switch (errc_of(e.code)) {
-    case Errc::kBadRequest: return error(Errc::kBadRequest, e.message);
-    case Errc::kConflict: return error(Errc::kConflict, e.message);
-    case Errc::kNotFound: return error(Errc::kNotFound);
-    default: return internal_error(request, "user_directory", e.code);
-  }
-}
-
 admin::Actor actor_of(const Request& request) {
   const auto& u = request.identity->user;
   return admin::Actor{"user", u.id, u.login, request.client.to_string()};
-}
-
-std::optional<boost::json::object> json_object(const Request& request, std::string& problem) {
-  boost::system::error_code ec;
-  auto value = boost::json::parse(request.body, ec);
-  if (ec || !value.is_object()) {
-    problem = "the body must be a JSON object";
-    return std::nullopt;
-  }
-  return std::move(value.as_object());
-}
-
-// Strict bodies: a key the route does not know is an error naming it (a typo must not be
-// silently ignored on an administrative change).
-bool only_known_keys(const boost::json::object& o, std::initializer_list<std::string_view> known,
-                     std::string& problem) {
-  for (const auto& kv : o) {
-    if (std::find(known.begin(), known.end(), std::string_view(kv.key())) == known.end()) {
-      problem = "unknown key: " + std::string(kv.key());
-      return false;
-    }
-  }
-  return true;
-}
-
-bool optional_string(const boost::json::object& o, std::string_view key, std::optional<std::string>& out,
-                     std::string& problem) {
-  const auto* v = o.if_contains(key);
-  if (!v) return true;
-  if (!v->is_string()) {
-    problem = std::string(key) + " must be a string";
-    return false;
-  }
-  out = std::string(v->as_string());
-  return true;
-}
-
-bool optional_bool(const boost::json::object& o, std::string_view key, std::optional<bool>& out, std::string& problem) {
-  const auto* v = o.if_contains(key);
-  if (!v) return true;
-  if (!v->is_bool()) {
-    problem = std::string(key) + " must be true or false";
-    return false;
-  }
-  out = v->as_bool();
-  return true;
-}
-
-// --- query strings ---------------------------------------------------------------------------
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// RFC 3986 percent-decoding. '+' stays '+' (not a space): it appears in RFC 3339 offsets and in
-// e-mail addresses, and no filter value needs a space.
-std::optional<std::string> percent_decode(std::string_view in) {
-  std::string out;
-  out.reserve(in.size());
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    if (in[i] != '%') {
-      out.push_back(in[i]);
-      continue;
-    }
-    if (i + 2 >= in.size()) return std::nullopt;
-    const int hi = hex_value(in[i + 1]), lo = hex_value(in[i + 2]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out.push_back(static_cast<char>(hi * 16 + lo));
-    i += 2;
-  }
-  return out;
-}
-
-using QueryParams = std::map<std::string, std::string, std::less<>>;
-
-// The parameters of a query string; a repeated or undecodable parameter is an error.
-bool parse_query(std::string_view query, QueryParams& out, std::string& problem) {
-  while (!query.empty()) {
-    const auto amp = query.find('&');
-    const std::string_view pair = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    if (pair.empty()) continue;
-    const auto eq = pair.find('=');
-    auto key = percent_decode(pair.substr(0, eq));
-    auto value = percent_decode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
-    if (!key || !value) {
-      problem = "the query string is not valid percent-encoding";
-      return false;
-    }
-    if (!out.emplace(std::move(*key), std::move(*value)).second) {
-      problem = "a query parameter is repeated";
-      return false;
-    }
-  }
-  return true;
-}
-
-const std::string* param(const QueryParams& params, std::string_view key) {
-  const auto it = params.find(key);
-  return it == params.end() ? nullptr : &it->second;
-}
-
-bool page_size(const QueryParams& params, std::size_t& out, std::string& problem) {
-  out = kDefaultPageSize;
-  const std::string* text = param(params, "limit");
-  if (!text) return true;
-  std::size_t n = 0;
-  const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), n);
-  if (ec != std::errc() || end != text->data() + text->size() || n == 0 || n > kMaxPageSize) {
-    problem = "limit must be a whole number from 1 to " + std::to_string(kMaxPageSize);
-    return false;
-  }
-  out = n;
-  return true;
-}
-
-// RFC 3339 section 5.6 date-time: 2026-11-22T05:00:00Z, 2026-11-22T14:00:00.5+09:00.
-std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_view s) {
-  using namespace std::chrono;
-  const auto digits = [&s](std::size_t pos, std::size_t n, int& out) {
-    if (pos + n > s.size()) return false;
-    out = 0;
-    for (std::size_t i = pos; i < pos + n; ++i) {
-      if (s[i] < '0' || s[i] > '9') return false;
-      out = out * 10 + (s[i] - '0');
-    }
-    return true;
-  };
-  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
-  if (!digits(0, 4, y) || s.size() < 20 || s[4] != '-' || !digits(5, 2, mo) || s[7] != '-' || !digits(8, 2, d) ||
-      (s[10] != 'T' && s[10] != 't') || !digits(11, 2, h) || s[13] != ':' || !digits(14, 2, mi) || s[16] != ':' ||
-      !digits(17, 2, sec)) {
-    return std::nullopt;
-  }
-  std::size_t i = 19;
-  std::int64_t nanos = 0;
-  if (s[i] == '.') {
-    const std::size_t start = ++i;
-    int count = 0;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
-      if (count < 9) {
-        nanos = nanos * 10 + (s[i] - '0');
-        ++count;
-      }
-      ++i;
-    }
-    if (i == start) return std::nullopt;
-    for (; count < 9; ++count) nanos *= 10;
-  }
-  if (i >= s.size()) return std::nullopt;
-  minutes offset{0};
-  if (s[i] == 'Z' || s[i] == 'z') {
-    if (i + 1 != s.size()) return std::nullopt;
-  } else if (s[i] == '+' || s[i] == '-') {
-    int oh = 0, om = 0;
-    if (s.size() != i + 6 || !digits(i + 1, 2, oh) || s[i + 3] != ':' || !digits(i + 4, 2, om) || oh > 23 || om > 59) {
-      return std::nullopt;
-    }
-    offset = hours(oh) + minutes(om);
-    if (s[i] == '-') offset = -offset;
-  } else {
-    return std::nullopt;
-  }
-  const year_month_day date{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
-  // system_clock counts nanoseconds in 64 bits (until 2262): later years would overflow.
-  if (!date.ok() || y < 1900 || y > 2200 || h > 23 || mi > 59 || sec > 60) return std::nullopt;
-  if (sec == 60) sec = 59;  // a leap second: the clock has no such instant
-  return time_point_cast<system_clock::duration>(sys_days(date) + hours(h) + minutes(mi) + seconds(sec) +
-                                                 duration_cast<system_clock::duration>(nanoseconds(nanos)) - offset);
-}
-
-// --- cursors of the user list: base64url (RFC 4648 section 5, no padding) of the last login ---
-
-constexpr std::string_view kBase64Url = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-std::string base64url_encode(std::string_view in) {
-  std::string out;
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (const unsigned char c : in) {
-    acc = (acc << 8) | c;
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out.push_back(kBase64Url[(acc >> bits) & 0x3f]);
-    }
-  }
-  if (bits > 0) out.push_back(kBase64Url[(acc << (6 - bits)) & 0x3f]);
-  return out;
-}
-
-std::optional<std::string> base64url_decode(std::string_view in) {
-  std::string out;
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (const char c : in) {
-    const auto at = kBase64Url.find(c);
-    if (at == std::string_view::npos) return std::nullopt;
-    acc = (acc << 6) | static_cast<std::uint32_t>(at);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xff));
-    }
-  }
-  if (bits >= 6) return std::nullopt;  // a length no encoding produces
-  return out;
 }
 
 // --- policy ----------------------------------------------------------------------------------
@@ -274,7 +28,8 @@ std::optional<std::string> base64url_decode(std::string_view in) {
 // A refused policy change: malformed input is 400 bad_request, a value out of its range 422
 // invalid_policy; the message names the key either way.
 Response policy_error(const admin::PolicyError& e) {
-  return error(e.kind == admin::PolicyError::Kind::kOutOfRange ? Errc::kInvalidPolicy : Errc::kBadRequest, e.message);
+  return error_response(e.kind == admin::PolicyError::Kind::kOutOfRange ? Errc::kInvalidPolicy : Errc::kBadRequest,
+                        e.message);
 }
 
 // The stored policy, typed and as the raw document (whose keys tell what a PUT changed), from one read.
@@ -365,14 +120,10 @@ Response list_users(AdminRouteServices& s, const Request& request) {
   std::string problem;
   QueryParams params;
   std::size_t limit = 0;
-  if (!parse_query(request.query, params, problem) || !page_size(params, limit, problem)) {
-    return error(Errc::kBadRequest, problem);
-  }
   std::string after;
-  if (const std::string* cursor = param(params, "cursor"); cursor && !cursor->empty()) {
-    auto login = base64url_decode(*cursor);
-    if (!login || login->empty()) return error(Errc::kBadRequest, "cursor is not one this API gave");
-    after = std::move(*login);
+  if (!parse_query(request.query, params, problem) || !page_size(params, limit, problem) ||
+      !page_cursor(params, after, problem)) {
+    return error_response(Errc::kBadRequest, problem);
   }
   std::vector<admin::User> users;
   // One more than the page: whether another page follows, without a second query.
@@ -380,7 +131,7 @@ Response list_users(AdminRouteServices& s, const Request& request) {
   boost::json::value next_cursor = nullptr;
   if (users.size() > limit) {
     users.resize(limit);
-    next_cursor = base64url_encode(users.back().login);
+    next_cursor = encode_cursor(users.back().login);
   }
   boost::json::array out;
   for (const auto& u : users) out.push_back(user_json(u, request.identity->org_code));
@@ -397,16 +148,16 @@ Response create_user(AdminRouteServices& s, const Request& request) {
       !optional_string(*body, "email", email, problem) ||
       !optional_string(*body, "display_name", display_name, problem) ||
       !optional_string(*body, "role", role, problem)) {
-    return error(Errc::kBadRequest, problem);
+    return error_response(Errc::kBadRequest, problem);
   }
-  if (!email) return error(Errc::kBadRequest, "email is required");
+  if (!email) return error_response(Errc::kBadRequest, "email is required");
   made.email = *email;
   if (display_name) made.display_name = *display_name;
   if (role) made.role = *role;
   if (const auto* rights = body->if_contains("rights")) {
-    if (!rights->is_object()) return error(Errc::kBadRequest, "rights must be an object");
+    if (!rights->is_object()) return error_response(Errc::kBadRequest, "rights must be an object");
     if (!admin::Rights::update_from_json(rights->as_object(), made.rights, problem)) {
-      return error(Errc::kBadRequest, problem);
+      return error_response(Errc::kBadRequest, problem);
     }
   }
   admin::User user;
@@ -446,10 +197,10 @@ Response patch_user(AdminRouteServices& s, const Request& request) {
       !optional_bool(*body, "reset_password", reset_password, problem) ||
       !optional_bool(*body, "reset_totp", reset_totp, problem) ||
       !optional_bool(*body, "end_sessions", end_all, problem)) {
-    return error(Errc::kBadRequest, problem);
+    return error_response(Errc::kBadRequest, problem);
   }
   if (const auto* rights = body->if_contains("rights")) {
-    if (!rights->is_object()) return error(Errc::kBadRequest, "rights must be an object");
+    if (!rights->is_object()) return error_response(Errc::kBadRequest, "rights must be an object");
     patch.rights = rights->as_object();
   }
   patch.reset_password = reset_password.value_or(false);
@@ -483,10 +234,10 @@ Response get_policy(AdminRouteServices&, const Request& request) {
 Response put_policy(AdminRouteServices& s, const Request& request) {
   std::string problem;
   auto body = json_object(request, problem);
-  if (!body) return error(Errc::kBadRequest, problem);
+  if (!body) return error_response(Errc::kBadRequest, problem);
   bool confirm_lockout = false;
   if (const auto* v = body->if_contains("confirm_lockout")) {
-    if (!v->is_bool()) return error(Errc::kBadRequest, "confirm_lockout must be true or false");
+    if (!v->is_bool()) return error_response(Errc::kBadRequest, "confirm_lockout must be true or false");
     confirm_lockout = v->get_bool();
     body->erase("confirm_lockout");
   }
@@ -498,10 +249,11 @@ Response put_policy(AdminRouteServices& s, const Request& request) {
   // next request, and only an operator could undo it.
   const bool locks_out = body->contains("ip_allowlist") && !checked.ip_allowlist.allows(request.client);
   if (locks_out && !confirm_lockout) {
-    return error(Errc::kWouldLockOut, "The new ip_allowlist does not include your own address (" +
-                                          canonical_address(request.client).to_string() +
-                                          "): saving it would lock you out. Add your address, or send the same "
-                                          "body with \"confirm_lockout\": true to save it anyway.");
+    return error_response(Errc::kWouldLockOut,
+                          "The new ip_allowlist does not include your own address (" +
+                              canonical_address(request.client).to_string() +
+                              "): saving it would lock you out. Add your address, or send the same "
+                              "body with \"confirm_lockout\": true to save it anyway.");
   }
   admin::OrganizationPolicy saved;
   admin::PolicyError refused;
@@ -527,14 +279,7 @@ Response put_policy(AdminRouteServices& s, const Request& request) {
                             {boost::json::serialize(next_json), identity.scope.org_id()})) {
       return e;
     }
-    admin::AuditEvent event{.chain = admin::AuditChain::organization(identity.scope.org_id())};
-    event.actor_type = admin::ActorType::kUser;
-    event.actor_id = identity.user.id;
-    event.actor_login = identity.user.login;
-    event.client = request.client.to_string();
-    event.user_agent = std::string(request.header(http::field::user_agent));
-    event.action = "policy.update";
-    event.target = identity.org_code;
+    admin::AuditEvent event = user_audit_event(request, "policy.update", identity.org_code);
     event.details = {{"changed", std::move(changed)}};
     if (locks_out) event.details["lockout_confirmed"] = true;
     return s.audit.append(tx, event);
@@ -560,7 +305,7 @@ Response csv_export(AdminRouteServices& s, const Request& request, const admin::
     return true;
   });
   if (ec) {
-    return errc_of(ec) == Errc::kBadRequest ? error(Errc::kBadRequest, "cursor is not one this API gave")
+    return errc_of(ec) == Errc::kBadRequest ? error_response(Errc::kBadRequest, "cursor is not one this API gave")
                                             : internal_error(request, "audit_export", ec);
   }
   Response res{http::status::ok, 11};
@@ -577,7 +322,7 @@ Response get_logs(AdminRouteServices& s, const Request& request) {
   QueryParams params;
   admin::AuditQuery query;
   if (!parse_query(request.query, params, problem) || !parse_log_query(params, query, problem)) {
-    return error(Errc::kBadRequest, problem);
+    return error_response(Errc::kBadRequest, problem);
   }
   const auto chain = admin::AuditChain::organization(request.identity->scope.org_id());
   if (const std::string* format = param(params, "format"); format && *format == "csv") {
@@ -586,7 +331,7 @@ Response get_logs(AdminRouteServices& s, const Request& request) {
   std::vector<admin::AuditRow> rows;
   std::string next_cursor;
   if (auto ec = s.audit.query(chain, query, rows, next_cursor)) {
-    return errc_of(ec) == Errc::kBadRequest ? error(Errc::kBadRequest, "cursor is not one this API gave")
+    return errc_of(ec) == Errc::kBadRequest ? error_response(Errc::kBadRequest, "cursor is not one this API gave")
                                             : internal_error(request, "audit_query", ec);
   }
   boost::json::array events;

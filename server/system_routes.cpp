@@ -2,17 +2,14 @@
 #include "server/system_routes.hpp"
 
 #include "admin/identity_rules.hpp"
-#include "common/log.hpp"
 #include "server/authorizer.hpp"
 #include "server/http_error.hpp"
+#include "server/route_support.hpp"
 #include "storage/data_directory.hpp"
 
-#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
-#include <charconv>
-#include <ctime>
 #include <optional>
 
 namespace furoshiki::server {
@@ -20,81 +17,6 @@ namespace furoshiki::server {
 namespace http = boost::beast::http;
 
 namespace {
-
-constexpr std::size_t kSmallJsonBody = 16 * 1024;
-constexpr std::size_t kDefaultPageSize = 50;
-constexpr std::size_t kMaxPageSize = 500;
-
-Response error(Errc e, std::string_view message = {}) {
-  return json_response(to_http(e).status, error_body(e, message));
-}
-
-Errc errc_of(const boost::system::error_code& ec) {
-  if (!ec) return Errc::kOk;
-  if (ec.category() == furoshiki_category()) return static_cast<Errc>(ec.value());
-  return Errc::kInternal;
-}
-
-Response internal_error(const Request& request, std::string_view what, const boost::system::error_code& ec) {
-  log::error("system_route_failed",
-             {{"request_id", request.request_id}, {"what", what}, {"reason", ec ? ec.message() : "unexpected"}});
-  return error(Errc::kInternal);
-}
-
-// Expected failures keep the directory's message (it names the code or rule, nothing secret);
-// not found answers with the default text only.
-Response directory_error(const Request& request, const admin::DirectoryError& e) {
-  switch (errc_of(e.code)) {
-    case Errc::kBadRequest: return error(Errc::kBadRequest, e.message);
-    case Errc::kConflict: return error(Errc::kConflict, e.message);
-    case Errc::kNotFound: return error(Errc::kNotFound);
-    default: return internal_error(request, e.message, e.code);
-  }
-}
-
-std::optional<boost::json::object> json_object(const Request& request, std::string& problem) {
-  boost::system::error_code ec;
-  auto value = boost::json::parse(request.body, ec);
-  if (ec || !value.is_object()) {
-    problem = "the body must be a JSON object";
-    return std::nullopt;
-  }
-  return std::move(value.as_object());
-}
-
-// Strict bodies: a key the route does not know is an error naming it (a typo must not be
-// silently ignored on an administrative change).
-bool only_known_keys(const boost::json::object& o, std::initializer_list<std::string_view> known,
-                     std::string& problem) {
-  for (const auto& kv : o) {
-    if (std::find(known.begin(), known.end(), std::string_view(kv.key())) == known.end()) {
-      problem = "unknown key: " + std::string(kv.key());
-      return false;
-    }
-  }
-  return true;
-}
-
-bool string_field(const boost::json::object& o, std::string_view key, std::optional<std::string>& out, bool required,
-                  std::string& problem) {
-  const auto* v = o.if_contains(key);
-  if (!v || v->is_null()) {
-    if (required) problem = std::string(key) + " is required";
-    return !required;
-  }
-  if (!v->is_string()) {
-    problem = std::string(key) + " must be a string";
-    return false;
-  }
-  out = std::string(v->as_string());
-  return true;
-}
-
-std::string operator_cookie_header(std::string_view token, std::chrono::seconds max_age) {
-  // Secure, Path=/ and no Domain, like the user session cookie (identity_routes.cpp).
-  return std::string(kOperatorSessionCookie) + "=" + std::string(token) +
-         "; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=" + std::to_string(max_age.count());
-}
 
 std::string client_of(const Request& request) { return request.client.to_string(); }
 
@@ -112,72 +34,17 @@ boost::json::object org_json(const admin::Organization& o) {
           {"users", o.users}};
 }
 
-// RFC 3339 UTC, whole seconds; null for 0 ("never").
-boost::json::value rfc3339_or_null(std::int64_t unix_seconds) {
-  if (unix_seconds <= 0) return nullptr;
-  const std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  if (!::gmtime_r(&t, &tm)) return nullptr;
-  char text[32];
-  const std::size_t n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return n == 0 ? boost::json::value(nullptr) : boost::json::value(std::string_view(text, n));
-}
-
-// --- the org list's cursor: hex of the last code (opaque to clients) ---------------------------
-
-std::string hex_text(std::string_view in) {
-  constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : in) {
-    out.push_back(kDigits[c >> 4]);
-    out.push_back(kDigits[c & 15]);
-  }
-  return out;
-}
-
-std::optional<std::string> unhex_text(std::string_view in) {
-  if (in.size() % 2 != 0) return std::nullopt;
-  std::string out;
-  for (std::size_t i = 0; i < in.size(); i += 2) {
-    unsigned value = 0;
-    const auto [end, ec] = std::from_chars(in.data() + i, in.data() + i + 2, value, 16);
-    if (ec != std::errc() || end != in.data() + i + 2) return std::nullopt;
-    out.push_back(static_cast<char>(value));
-  }
-  return out;
-}
-
-// limit and cursor of GET /system/orgs; anything else is an error.
+// limit and cursor of GET /system/orgs; anything else is an error. The cursor is the last code
+// of the previous page.
 bool parse_list_query(std::string_view query, std::size_t& limit, std::string& after, std::string& problem) {
-  limit = kDefaultPageSize;
-  while (!query.empty()) {
-    const auto amp = query.find('&');
-    const std::string_view pair = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    if (pair.empty()) continue;
-    const auto eq = pair.find('=');
-    const std::string_view key = pair.substr(0, eq);
-    const std::string_view value = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
-    if (key == "limit") {
-      std::size_t n = 0;
-      const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
-      if (ec != std::errc() || end != value.data() + value.size() || n == 0 || n > kMaxPageSize) {
-        problem = "limit must be a whole number from 1 to " + std::to_string(kMaxPageSize);
-        return false;
-      }
-      limit = n;
-    } else if (key == "cursor") {
-      if (value.empty()) continue;
-      auto code = unhex_text(value);
-      if (!code || !admin::valid_org_code(*code)) {
-        problem = "cursor is not one this API gave";
-        return false;
-      }
-      after = std::move(*code);
-    } else {
-      problem = "unknown query parameter: " + std::string(key);
-      return false;
-    }
+  QueryParams params;
+  if (!parse_query(query, params, problem) || !only_known_params(params, {"limit", "cursor"}, problem) ||
+      !page_size(params, limit, problem) || !page_cursor(params, after, problem)) {
+    return false;
+  }
+  if (!after.empty() && !admin::valid_org_code(after)) {
+    problem = "cursor is not one this API gave";
+    return false;
   }
   return true;
 }
@@ -188,14 +55,14 @@ std::optional<admin::Organization> org_of_path(SystemRouteServices& s, const Req
   std::optional<admin::Organization> org;
   const auto it = request.params.find("id");
   if (it == request.params.end()) {
-    refusal = error(Errc::kNotFound);
+    refusal = error_response(Errc::kNotFound);
     return std::nullopt;
   }
   if (auto e = s.orgs.find_by_id(it->second, org)) {
     refusal = directory_error(request, e);
     return std::nullopt;
   }
-  if (!org) refusal = error(Errc::kNotFound);
+  if (!org) refusal = error_response(Errc::kNotFound);
   return org;
 }
 
@@ -207,7 +74,7 @@ Response sign_in(SystemRouteServices& s, const Request& request) {
   auto body = json_object(request, problem);
   if (!body || !string_field(*body, "login", login, true, problem) ||
       !string_field(*body, "password", password, true, problem)) {
-    return error(Errc::kBadRequest, problem);
+    return error_response(Errc::kBadRequest, problem);
   }
   admin::OperatorSignInRequest attempt{*login, *password, client_of(request),
                                        std::string(request.header(http::field::user_agent)),
@@ -216,20 +83,21 @@ Response sign_in(SystemRouteServices& s, const Request& request) {
   if (!result) return internal_error(request, "operator_sign_in", result.error());
   // Operator sign-in has no second factor and no organization: besides success, only these.
   if (result->outcome == admin::SignInOutcome::kTooManyAttempts) {
-    Response res = error(Errc::kTooManyAttempts);
+    Response res = error_response(Errc::kTooManyAttempts);
     res.set(http::field::retry_after, std::to_string(std::max<std::int64_t>(1, result->retry_after.count())));
     return res;
   }
-  if (result->outcome == admin::SignInOutcome::kAccountDisabled) return error(Errc::kAccountDisabled);
+  if (result->outcome == admin::SignInOutcome::kAccountDisabled) return error_response(Errc::kAccountDisabled);
   if (result->outcome != admin::SignInOutcome::kSignedIn || !result->identity || !result->session) {
-    return error(Errc::kInvalidCredentials, "The login or password is wrong.");
+    return error_response(Errc::kInvalidCredentials, "The login or password is wrong.");
   }
   const auto& op = result->identity->account;
   boost::json::object out{{"operator", operator_json(op)},
                           {"csrf_token", result->session->csrf_token},
                           {"password_change_required", op.password_change_required}};
   Response res = json_response(http::status::ok, boost::json::serialize(out));
-  res.set(http::field::set_cookie, operator_cookie_header(result->session->token, s.session_lifetime));
+  res.set(http::field::set_cookie,
+          session_cookie_header(kOperatorSessionCookie, result->session->token, s.session_lifetime));
   res.set(http::field::cache_control, "no-store");
   return res;
 }
@@ -240,7 +108,7 @@ Response sign_out(SystemRouteServices& s, const Request& request) {
     return internal_error(request, "operator_sign_out", ec);
   }
   Response res{http::status::no_content, 11};
-  res.set(http::field::set_cookie, operator_cookie_header("", std::chrono::seconds(0)));
+  res.set(http::field::set_cookie, session_cookie_header(kOperatorSessionCookie, "", std::chrono::seconds(0)));
   return res;
 }
 
@@ -257,28 +125,20 @@ Response change_password(SystemRouteServices& s, const Request& request) {
   auto body = json_object(request, problem);
   if (!body || !string_field(*body, "current", current, true, problem) ||
       !string_field(*body, "new", replacement, true, problem)) {
-    return error(Errc::kBadRequest, problem);
+    return error_response(Errc::kBadRequest, problem);
   }
   std::vector<admin::RuleFailure> failed;
   std::optional<admin::NewOperatorSession> session;
   const auto ec = s.operators.change_password(*request.operator_identity, *current, *replacement, client_of(request),
                                               request.header(http::field::user_agent), failed, session);
-  if (ec == Errc::kForbidden) return error(Errc::kForbidden, "The current password is wrong.");
-  if (ec == Errc::kBadRequest) {
-    boost::json::array rules;
-    for (const auto& f : failed) rules.push_back({{"code", f.code}, {"message", f.message}});
-    boost::json::object err{{"code", to_http(Errc::kPasswordPolicy).code},
-                            {"message", to_http(Errc::kPasswordPolicy).default_message},
-                            {"rules", std::move(rules)}};
-    return json_response(http::status::unprocessable_entity,
-                         boost::json::serialize(boost::json::object{{"error", std::move(err)}}));
-  }
-  if (ec == Errc::kUnauthenticated) return error(Errc::kUnauthenticated);
+  if (ec == Errc::kForbidden) return error_response(Errc::kForbidden, "The current password is wrong.");
+  if (ec == Errc::kBadRequest) return password_policy_error(failed);
+  if (ec == Errc::kUnauthenticated) return error_response(Errc::kUnauthenticated);
   if (ec || !session) return internal_error(request, "operator_change_password", ec);
   // Every session of the operator ended; this client continues in a new one, whose CSRF token
   // travels in a header (the answer has no body), as with /me/password.
   Response res{http::status::no_content, 11};
-  res.set(http::field::set_cookie, operator_cookie_header(session->token, s.session_lifetime));
+  res.set(http::field::set_cookie, session_cookie_header(kOperatorSessionCookie, session->token, s.session_lifetime));
   res.set("X-CSRF-Token", session->csrf_token);
   return res;
 }
@@ -286,7 +146,7 @@ Response change_password(SystemRouteServices& s, const Request& request) {
 Response list_orgs(SystemRouteServices& s, const Request& request) {
   std::size_t limit = 0;
   std::string after, problem;
-  if (!parse_list_query(request.query, limit, after, problem)) return error(Errc::kBadRequest, problem);
+  if (!parse_list_query(request.query, limit, after, problem)) return error_response(Errc::kBadRequest, problem);
   std::vector<admin::Organization> orgs;  // ordered by code
   if (auto e = s.orgs.list(orgs)) return directory_error(request, e);
   boost::json::array out;
@@ -294,7 +154,7 @@ Response list_orgs(SystemRouteServices& s, const Request& request) {
   for (const auto& o : orgs) {
     if (!after.empty() && o.code <= after) continue;
     if (out.size() == limit) {
-      next_cursor = hex_text(std::string_view(out.back().as_object().at("code").as_string()));
+      next_cursor = encode_cursor(std::string_view(out.back().as_object().at("code").as_string()));
       break;
     }
     out.push_back(org_json(o));
@@ -311,14 +171,15 @@ Response create_org(SystemRouteServices& s, const Request& request) {
       !string_field(*body, "code", code, true, problem) || !string_field(*body, "name", name, true, problem) ||
       !string_field(*body, "admin_email", admin_email, true, problem) ||
       !string_field(*body, "admin_name", admin_name, false, problem)) {
-    return error(Errc::kBadRequest, problem);
+    return error_response(Errc::kBadRequest, problem);
   }
   // The code is what people type at sign-in: a well-formed request with a code outside the rules
   // is unprocessable (422), not malformed.
   if (!admin::valid_org_code(*code)) {
-    return error(Errc::kInvalidCode,
-                 "The organization code is invalid: use 2-32 lower-case letters, digits and '-', starting with a "
-                 "letter or digit.");
+    return error_response(
+        Errc::kInvalidCode,
+        "The organization code is invalid: use 2-32 lower-case letters, digits and '-', starting with a "
+        "letter or digit.");
   }
   admin::Organization org;
   admin::CreatedAccount admin_account;
@@ -342,11 +203,11 @@ Response patch_org(SystemRouteServices& s, const Request& request) {
   auto body = json_object(request, problem);
   if (!body || !only_known_keys(*body, {"status", "name"}, problem) ||
       !string_field(*body, "status", status, false, problem) || !string_field(*body, "name", name, false, problem)) {
-    return error(Errc::kBadRequest, problem);
+    return error_response(Errc::kBadRequest, problem);
   }
-  if (!status && !name) return error(Errc::kBadRequest, "nothing to change: give status and/or name");
+  if (!status && !name) return error_response(Errc::kBadRequest, "nothing to change: give status and/or name");
   if (status && *status != "active" && *status != "suspended") {
-    return error(Errc::kBadRequest, "status must be \"active\" or \"suspended\"");
+    return error_response(Errc::kBadRequest, "status must be \"active\" or \"suspended\"");
   }
   std::optional<Response> refusal;
   auto org = org_of_path(s, request, refusal);
@@ -360,7 +221,7 @@ Response patch_org(SystemRouteServices& s, const Request& request) {
   }
   std::optional<admin::Organization> now;
   if (auto e = s.orgs.find_by_id(org->id, now)) return directory_error(request, e);
-  if (!now) return error(Errc::kNotFound);
+  if (!now) return error_response(Errc::kNotFound);
   return json_response(http::status::ok, boost::json::serialize(boost::json::object{{"org", org_json(*now)}}));
 }
 

@@ -5,8 +5,7 @@
 
 #include "admin/organizations.hpp"
 #include "common/error.hpp"
-#include "test_support/admin_database.hpp"
-#include "test_support/crypto_context.hpp"
+#include "test_support/admin_fixture.hpp"
 
 #include <gtest/gtest.h>
 
@@ -15,13 +14,10 @@ namespace {
 
 constexpr const char* kNewPassword = "violet tractor umbrella 8";
 
-class OperatorAuthenticatorTest : public ::testing::Test {
+class OperatorAuthenticatorTest : public test_support::AdminFixture {
  protected:
   void SetUp() override {
-    ctx_ = test_support::test_crypto_context();
-    db_ = test_support::migrated_memory_database();
-    hasher_ = test_support::low_cost_password_hasher(ctx_);
-    audit_ = std::make_unique<AuditLog>(ctx_, *db_);
+    AdminFixture::SetUp();
     sessions_ = std::make_unique<OperatorSessionStore>(ctx_, *db_);
     throttle_ = std::make_unique<LoginThrottle>(*db_);
     auth_ = std::make_unique<OperatorAuthenticator>(ctx_, *db_, *hasher_, *audit_, *sessions_, *throttle_);
@@ -51,16 +47,6 @@ class OperatorAuthenticatorTest : public ::testing::Test {
     return out;
   }
 
-  std::int64_t count(const std::string& sql) {
-    std::int64_t n = -1;
-    EXPECT_FALSE(db_->execute(sql, {}, [&](const db::Row& r) { n = r.integer(0); }));
-    return n;
-  }
-
-  std::shared_ptr<const crypto::CryptoContext> ctx_;
-  std::unique_ptr<db::Database> db_;
-  std::unique_ptr<crypto::PasswordHasher> hasher_;
-  std::unique_ptr<AuditLog> audit_;
   std::unique_ptr<OperatorSessionStore> sessions_;
   std::unique_ptr<LoginThrottle> throttle_;
   std::unique_ptr<OperatorAuthenticator> auth_;
@@ -176,17 +162,14 @@ TEST_F(OperatorAuthenticatorTest, SignOutEndsTheSessionAndIsAudited) {
 }
 
 TEST_F(OperatorAuthenticatorTest, OrganizationActionsOfAnOperatorAreServiceEvents) {
-  auto keys =
-      std::make_unique<TenantKeyring>(ctx_, *db_, crypto::master_key_from_text(*ctx_, std::string(64, '4'), "t"));
-  OrganizationDirectory orgs(ctx_, *db_, *keys, *hasher_, *audit_);
   const Actor actor{"operator", operator_id_, "ops@example.com", "192.0.2.7"};
   Organization org;
   CreatedAccount admin;
-  ASSERT_FALSE(orgs.create({"acme", "ACME", "admin@acme.test", ""}, actor, org, admin));
-  ASSERT_FALSE(orgs.rename("acme", "ACME Corp", actor));
-  ASSERT_FALSE(orgs.set_suspended("acme", true, actor));
-  ASSERT_FALSE(orgs.set_suspended("acme", false, actor));
-  ASSERT_FALSE(orgs.remove("acme", actor));
+  ASSERT_FALSE(orgs_->create({"acme", "ACME", "admin@acme.test", ""}, actor, org, admin));
+  ASSERT_FALSE(orgs_->rename("acme", "ACME Corp", actor));
+  ASSERT_FALSE(orgs_->set_suspended("acme", true, actor));
+  ASSERT_FALSE(orgs_->set_suspended("acme", false, actor));
+  ASSERT_FALSE(orgs_->remove("acme", actor));
   std::vector<AuditRow> rows;
   std::string next;
   ASSERT_FALSE(audit_->query(AuditChain::service(), {}, rows, next));

@@ -6,44 +6,20 @@
 #include "admin/sessions.hpp"
 #include "common/error.hpp"
 #include "crypto/hex.hpp"
-#include "test_support/admin_database.hpp"
-#include "test_support/crypto_context.hpp"
+#include "test_support/admin_fixture.hpp"
+#include "test_support/manual_clock.hpp"
 
 #include <gtest/gtest.h>
-
-#include <mutex>
 
 namespace furoshiki::admin {
 namespace {
 
 using std::chrono::system_clock;
 
-class StepClock {
- public:
-  system_clock::time_point now() const {
-    std::lock_guard lock(mutex_);
-    return now_;
-  }
-  void advance(system_clock::duration d) {
-    std::lock_guard lock(mutex_);
-    now_ += d;
-  }
-  OperatorClock function() {
-    return [this] { return now(); };
-  }
-
- private:
-  mutable std::mutex mutex_;
-  system_clock::time_point now_ = system_clock::time_point(std::chrono::hours(24 * 365 * 56));
-};
-
-class OperatorSessionsTest : public ::testing::Test {
+class OperatorSessionsTest : public test_support::AdminFixture {
  protected:
   void SetUp() override {
-    ctx_ = test_support::test_crypto_context();
-    db_ = test_support::migrated_memory_database();
-    hasher_ = test_support::low_cost_password_hasher(ctx_);
-    audit_ = std::make_unique<AuditLog>(ctx_, *db_);
+    AdminFixture::SetUp();
     operators_ = std::make_unique<OperatorDirectory>(ctx_, *db_, *hasher_, *audit_);
     store_ = std::make_unique<OperatorSessionStore>(ctx_, *db_, OperatorSessionLimits{}, clock_.function());
     CreatedAccount op;
@@ -59,18 +35,8 @@ class OperatorSessionsTest : public ::testing::Test {
 
   bool signed_in(const NewOperatorSession& s) { return store_->authenticate(s.token).has_value(); }
 
-  std::int64_t count(const std::string& sql) {
-    std::int64_t n = -1;
-    EXPECT_FALSE(db_->execute(sql, {}, [&](const db::Row& r) { n = r.integer(0); }));
-    return n;
-  }
-
-  std::shared_ptr<const crypto::CryptoContext> ctx_;
-  std::unique_ptr<db::Database> db_;
-  std::unique_ptr<crypto::PasswordHasher> hasher_;
-  std::unique_ptr<AuditLog> audit_;
   std::unique_ptr<OperatorDirectory> operators_;
-  StepClock clock_;
+  test_support::ManualClock clock_;
   std::unique_ptr<OperatorSessionStore> store_;
   std::string operator_id_;
 };
@@ -192,14 +158,11 @@ TEST_F(OperatorSessionsTest, RemovesExpiredSessions) {
 }
 
 TEST_F(OperatorSessionsTest, UserAndOperatorSessionsAreNotInterchangeable) {
-  auto keys =
-      std::make_unique<TenantKeyring>(ctx_, *db_, crypto::master_key_from_text(*ctx_, std::string(64, '3'), "t"));
-  OrganizationDirectory orgs(ctx_, *db_, *keys, *hasher_, *audit_);
   Organization org;
   CreatedAccount admin;
-  ASSERT_FALSE(orgs.create({"acme", "ACME", "admin@acme.test", ""}, {}, org, admin));
+  ASSERT_FALSE(orgs_->create({"acme", "ACME", "admin@acme.test", ""}, {}, org, admin));
   SessionStore user_sessions(ctx_, *db_);
-  const auto user = user_sessions.create(orgs.scope_for(org), admin.id, {}, {"192.0.2.1", "agent"});
+  const auto user = user_sessions.create(orgs_->scope_for(org), admin.id, {}, {"192.0.2.1", "agent"});
   ASSERT_TRUE(user.has_value());
   const auto op = start();
   EXPECT_FALSE(store_->authenticate(user->token).has_value()) << "a user session is no operator session";

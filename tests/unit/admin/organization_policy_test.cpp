@@ -5,8 +5,7 @@
 
 #include "admin/organizations.hpp"
 #include "common/error.hpp"
-#include "test_support/admin_database.hpp"
-#include "test_support/crypto_context.hpp"
+#include "test_support/admin_fixture.hpp"
 
 #include <gtest/gtest.h>
 
@@ -194,15 +193,10 @@ TEST(OrganizationPolicyTest, ChangesRefuseKeysThisPolicyDoesNotManage) {
   EXPECT_TRUE(change_refusal(R"({"ip_allowlist":null})")) << "a change must give the list";
 }
 
-class OrganizationPolicyLoadTest : public ::testing::Test {
+class OrganizationPolicyLoadTest : public test_support::AdminFixture {
  protected:
   void SetUp() override {
-    ctx_ = test_support::test_crypto_context();
-    db_ = test_support::migrated_memory_database();
-    keys_ = std::make_unique<TenantKeyring>(ctx_, *db_, crypto::master_key_from_text(*ctx_, std::string(64, '9'), "t"));
-    hasher_ = test_support::low_cost_password_hasher(ctx_);
-    audit_ = std::make_unique<AuditLog>(ctx_, *db_);
-    orgs_ = std::make_unique<OrganizationDirectory>(ctx_, *db_, *keys_, *hasher_, *audit_);
+    AdminFixture::SetUp();
     CreatedAccount admin;
     ASSERT_FALSE(orgs_->create({"acme", "ACME", "admin@acme.test", ""}, {}, acme_, admin));
   }
@@ -211,12 +205,6 @@ class OrganizationPolicyLoadTest : public ::testing::Test {
     ASSERT_FALSE(db_->execute("UPDATE organizations SET policy = ?1 WHERE id = ?2", {policy, acme_.id}));
   }
 
-  std::shared_ptr<const crypto::CryptoContext> ctx_;
-  std::unique_ptr<db::Database> db_;
-  std::unique_ptr<TenantKeyring> keys_;
-  std::unique_ptr<crypto::PasswordHasher> hasher_;
-  std::unique_ptr<AuditLog> audit_;
-  std::unique_ptr<OrganizationDirectory> orgs_;
   Organization acme_;
 };
 

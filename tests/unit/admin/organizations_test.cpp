@@ -6,8 +6,7 @@
 #include "common/error.hpp"
 #include "db/migrations.hpp"
 #include "db/sqlite_database.hpp"
-#include "test_support/admin_database.hpp"
-#include "test_support/crypto_context.hpp"
+#include "test_support/admin_fixture.hpp"
 
 #include <gtest/gtest.h>
 
@@ -16,15 +15,10 @@
 namespace furoshiki::admin {
 namespace {
 
-class OrganizationsTest : public ::testing::Test {
+class OrganizationsTest : public test_support::AdminFixture {
  protected:
   void SetUp() override {
-    ctx_ = test_support::test_crypto_context();
-    db_ = test_support::migrated_memory_database();
-    keys_ = std::make_unique<TenantKeyring>(ctx_, *db_, crypto::master_key_from_text(*ctx_, std::string(64, '7'), "t"));
-    hasher_ = test_support::low_cost_password_hasher(ctx_);
-    audit_ = std::make_unique<AuditLog>(ctx_, *db_);
-    orgs_ = std::make_unique<OrganizationDirectory>(ctx_, *db_, *keys_, *hasher_, *audit_);
+    AdminFixture::SetUp();
     operators_ = std::make_unique<OperatorDirectory>(ctx_, *db_, *hasher_, *audit_);
   }
 
@@ -37,12 +31,6 @@ class OrganizationsTest : public ::testing::Test {
     return org;
   }
 
-  std::int64_t count(const std::string& sql, const std::string& param) {
-    std::int64_t n = -1;
-    EXPECT_FALSE(db_->execute(sql, {param}, [&](const db::Row& r) { n = r.integer(0); }));
-    return n;
-  }
-
   std::vector<std::string> actions(const AuditChain& chain) {
     std::vector<AuditRow> rows;
     std::string next;
@@ -52,12 +40,6 @@ class OrganizationsTest : public ::testing::Test {
     return out;
   }
 
-  std::shared_ptr<const crypto::CryptoContext> ctx_;
-  std::unique_ptr<db::Database> db_;
-  std::unique_ptr<TenantKeyring> keys_;
-  std::unique_ptr<crypto::PasswordHasher> hasher_;
-  std::unique_ptr<AuditLog> audit_;
-  std::unique_ptr<OrganizationDirectory> orgs_;
   std::unique_ptr<OperatorDirectory> operators_;
   Actor actor_{.type = "system", .id = "", .login = "cli", .client = "cli"};
 };
@@ -101,7 +83,7 @@ TEST_F(OrganizationsTest, RefusesDuplicateCode) {
   const auto e = orgs_->create({"acme", "Other", "x@other.test", ""}, actor_, org, admin);
   EXPECT_EQ(e.code, make_error_code(Errc::kConflict));
   EXPECT_NE(e.message.find("already exists"), std::string::npos);
-  EXPECT_EQ(count("SELECT count(*) FROM organizations WHERE code = ?1", "acme"), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM organizations WHERE code = ?1", {"acme"}), 1);
 }
 
 TEST_F(OrganizationsTest, RefusesInvalidInputWithAClearMessage) {
@@ -120,7 +102,7 @@ TEST_F(OrganizationsTest, RefusesInvalidInputWithAClearMessage) {
     EXPECT_EQ(e.code, make_error_code(Errc::kBadRequest)) << code << " " << email;
     EXPECT_NE(e.message.find(fragment), std::string::npos) << e.message;
   }
-  EXPECT_EQ(count("SELECT count(*) FROM organizations WHERE id != ?1", ""), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM organizations WHERE id != ?1", {""}), 0);
 }
 
 TEST_F(OrganizationsTest, OneTimePasswordsAreDistinctAndUseNoLookAlikes) {
@@ -174,12 +156,12 @@ TEST_F(OrganizationsTest, DeletionShredsTheKeyAndWipesOnlyThatOrganization) {
   std::unique_ptr<crypto::ObjectOpener> opener;
   EXPECT_EQ(crypto::ObjectOpener::open(ctx_, source, acme.id, object_id, keys_->lookup_for(acme.id), opener),
             make_error_code(crypto::CryptoErrc::kKeyDestroyed));
-  EXPECT_EQ(count("SELECT count(*) FROM organizations WHERE id = ?1", acme.id), 0);
-  EXPECT_EQ(count("SELECT count(*) FROM users WHERE org_id = ?1", acme.id), 0);
-  EXPECT_EQ(count("SELECT count(*) FROM audit_events WHERE org_id = ?1", acme.id), 0);
-  EXPECT_EQ(count("SELECT count(*) FROM tenant_keys WHERE org_id = ?1 AND wrapped_key IS NOT NULL", acme.id), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM organizations WHERE id = ?1", {acme.id}), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM users WHERE org_id = ?1", {acme.id}), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM audit_events WHERE org_id = ?1", {acme.id}), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM tenant_keys WHERE org_id = ?1 AND wrapped_key IS NOT NULL", {acme.id}), 0);
   // The other organization is untouched.
-  EXPECT_EQ(count("SELECT count(*) FROM users WHERE org_id = ?1", other.id), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM users WHERE org_id = ?1", {other.id}), 1);
   EXPECT_FALSE(keys_->current(other.id, ref, key));
   VerifyResult verified;
   ASSERT_FALSE(audit_->verify(AuditChain::organization(other.id), verified));
@@ -197,8 +179,8 @@ TEST_F(OrganizationsTest, DeletionLeftHalfwayIsFinishedByRunningItAgain) {
   ASSERT_FALSE(db_->execute("UPDATE organizations SET status = 'deleting' WHERE id = ?1", {acme.id}));
   EXPECT_EQ(orgs_->set_suspended("acme", false, actor_).code, make_error_code(Errc::kConflict));
   EXPECT_FALSE(orgs_->remove("acme", actor_));
-  EXPECT_EQ(count("SELECT count(*) FROM tenant_keys WHERE org_id = ?1 AND wrapped_key IS NOT NULL", acme.id), 0);
-  EXPECT_EQ(count("SELECT count(*) FROM organizations WHERE id = ?1", acme.id), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM tenant_keys WHERE org_id = ?1 AND wrapped_key IS NOT NULL", {acme.id}), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM organizations WHERE id = ?1", {acme.id}), 0);
 }
 
 TEST_F(OrganizationsTest, ListsOrganizationsWithUserCounts) {

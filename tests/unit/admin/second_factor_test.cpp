@@ -8,8 +8,7 @@
 #include "crypto/totp.hpp"
 #include "db/migrations.hpp"
 #include "db/sqlite_database.hpp"
-#include "test_support/admin_database.hpp"
-#include "test_support/crypto_context.hpp"
+#include "test_support/admin_fixture.hpp"
 
 #include <gtest/gtest.h>
 
@@ -31,20 +30,15 @@ std::size_t count_of(const std::string& text, std::string_view what) {
   return n;
 }
 
-class SecondFactorTest : public ::testing::Test {
+class SecondFactorTest : public test_support::AdminFixture {
  protected:
   void SetUp() override {
-    ctx_ = test_support::test_crypto_context();
-    db_ = test_support::migrated_memory_database();
-    keys_ = std::make_unique<TenantKeyring>(ctx_, *db_, crypto::master_key_from_text(*ctx_, std::string(64, '5'), "t"));
-    hasher_ = test_support::low_cost_password_hasher(ctx_);
-    audit_ = std::make_unique<AuditLog>(ctx_, *db_);
+    AdminFixture::SetUp();
     sessions_ = std::make_unique<SessionStore>(ctx_, *db_);
     tokens_ = std::make_unique<ApiTokenStore>(ctx_, *db_);
     throttle_ = std::make_unique<LoginThrottle>(*db_);
     auth_ = std::make_unique<Authenticator>(ctx_, *db_, *hasher_, *keys_, *audit_, *sessions_, *tokens_, *throttle_);
     enrolment_ = std::make_unique<SecondFactorEnrolment>(ctx_, *db_, *keys_, *audit_);
-    orgs_ = std::make_unique<OrganizationDirectory>(ctx_, *db_, *keys_, *hasher_, *audit_);
     CreatedAccount admin;
     ASSERT_FALSE(orgs_->create({"acme", "ACME", "admin@acme.test", "Admin"}, {}, acme_, admin));
     admin_id_ = admin.id;
@@ -94,17 +88,11 @@ class SecondFactorTest : public ::testing::Test {
     return out;
   }
 
-  std::shared_ptr<const crypto::CryptoContext> ctx_;
-  std::unique_ptr<db::Database> db_;
-  std::unique_ptr<TenantKeyring> keys_;
-  std::unique_ptr<crypto::PasswordHasher> hasher_;
-  std::unique_ptr<AuditLog> audit_;
   std::unique_ptr<SessionStore> sessions_;
   std::unique_ptr<ApiTokenStore> tokens_;
   std::unique_ptr<LoginThrottle> throttle_;
   std::unique_ptr<Authenticator> auth_;
   std::unique_ptr<SecondFactorEnrolment> enrolment_;
-  std::unique_ptr<OrganizationDirectory> orgs_;
   Organization acme_;
   std::string admin_id_, password_;
 };

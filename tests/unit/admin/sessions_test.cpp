@@ -8,12 +8,10 @@
 #include "crypto/hex.hpp"
 #include "db/migrations.hpp"
 #include "db/sqlite_database.hpp"
-#include "test_support/admin_database.hpp"
-#include "test_support/crypto_context.hpp"
+#include "test_support/admin_fixture.hpp"
+#include "test_support/manual_clock.hpp"
 
 #include <gtest/gtest.h>
-
-#include <mutex>
 
 namespace furoshiki::admin {
 namespace {
@@ -21,35 +19,10 @@ namespace {
 using namespace std::chrono_literals;
 using std::chrono::system_clock;
 
-// A clock the test moves by hand; read from the stores' threads.
-class ManualClock {
- public:
-  system_clock::time_point now() const {
-    std::lock_guard lock(mutex_);
-    return now_;
-  }
-  void advance(system_clock::duration d) {
-    std::lock_guard lock(mutex_);
-    now_ += d;
-  }
-  SessionClock function() {
-    return [this] { return now(); };
-  }
-
- private:
-  mutable std::mutex mutex_;
-  system_clock::time_point now_ = system_clock::time_point(std::chrono::seconds(1'900'000'000));
-};
-
-class IdentityFixture : public ::testing::Test {
+class IdentityFixture : public test_support::AdminFixture {
  protected:
   void SetUp() override {
-    ctx_ = test_support::test_crypto_context();
-    db_ = test_support::migrated_memory_database();
-    keys_ = std::make_unique<TenantKeyring>(ctx_, *db_, crypto::master_key_from_text(*ctx_, std::string(64, '7'), "t"));
-    hasher_ = test_support::low_cost_password_hasher(ctx_);
-    audit_ = std::make_unique<AuditLog>(ctx_, *db_);
-    orgs_ = std::make_unique<OrganizationDirectory>(ctx_, *db_, *keys_, *hasher_, *audit_);
+    AdminFixture::SetUp();
 
     acme_ = make_org("acme", acme_admin_);
     globex_ = make_org("globex", globex_admin_);
@@ -83,12 +56,6 @@ class IdentityFixture : public ::testing::Test {
         db_->execute("UPDATE users SET disabled = ?2 WHERE id = ?1", {user_id, std::int64_t{disabled ? 1 : 0}}));
   }
 
-  std::int64_t count(const std::string& sql, std::initializer_list<db::Value> params = {}) {
-    std::int64_t n = -1;
-    EXPECT_FALSE(db_->execute(sql, params, [&](const db::Row& r) { n = r.integer(0); }));
-    return n;
-  }
-
   // Whether `needle` appears in any text or blob value of any table: the proof that a secret is
   // not stored, whatever column a future change might put it in.
   bool database_contains(const std::string& needle) {
@@ -111,14 +78,8 @@ class IdentityFixture : public ::testing::Test {
     return found;
   }
 
-  std::shared_ptr<const crypto::CryptoContext> ctx_;
-  std::unique_ptr<db::Database> db_;
-  std::unique_ptr<TenantKeyring> keys_;
-  std::unique_ptr<crypto::PasswordHasher> hasher_;
-  std::unique_ptr<AuditLog> audit_;
-  std::unique_ptr<OrganizationDirectory> orgs_;
   Actor actor_{.type = "system", .id = "", .login = "cli", .client = "cli"};
-  ManualClock clock_;
+  test_support::ManualClock clock_;
   Organization acme_, globex_;
   std::string acme_admin_, globex_admin_, acme_member_;
 };

@@ -6,23 +6,17 @@
 #include "common/error.hpp"
 #include "db/migrations.hpp"
 #include "db/sqlite_database.hpp"
-#include "test_support/admin_database.hpp"
-#include "test_support/crypto_context.hpp"
+#include "test_support/admin_fixture.hpp"
 
 #include <gtest/gtest.h>
 
 namespace furoshiki::admin {
 namespace {
 
-class UsersTest : public ::testing::Test {
+class UsersTest : public test_support::AdminFixture {
  protected:
   void SetUp() override {
-    ctx_ = test_support::test_crypto_context();
-    db_ = test_support::migrated_memory_database();
-    keys_ = std::make_unique<TenantKeyring>(ctx_, *db_, crypto::master_key_from_text(*ctx_, std::string(64, '3'), "t"));
-    hasher_ = test_support::low_cost_password_hasher(ctx_);
-    audit_ = std::make_unique<AuditLog>(ctx_, *db_);
-    orgs_ = std::make_unique<OrganizationDirectory>(ctx_, *db_, *keys_, *hasher_, *audit_);
+    AdminFixture::SetUp();
     users_ = std::make_unique<UserDirectory>(ctx_, *db_, *hasher_, *audit_);
     CreatedAccount admin;
     ASSERT_FALSE(orgs_->create({"acme", "ACME", "admin@acme.test", ""}, cli_, acme_, admin));
@@ -51,12 +45,6 @@ class UsersTest : public ::testing::Test {
     return out;
   }
 
-  std::shared_ptr<const crypto::CryptoContext> ctx_;
-  std::unique_ptr<db::Database> db_;
-  std::unique_ptr<TenantKeyring> keys_;
-  std::unique_ptr<crypto::PasswordHasher> hasher_;
-  std::unique_ptr<AuditLog> audit_;
-  std::unique_ptr<OrganizationDirectory> orgs_;
   std::unique_ptr<UserDirectory> users_;
   Organization acme_, other_;
   std::string acme_admin_, other_admin_;
