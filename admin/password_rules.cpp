@@ -127,8 +127,8 @@ bool contains_login(std::string_view lowered_candidate, const PasswordContext& c
   return false;
 }
 
-void fail(std::vector<RuleFailure>& failed, std::string_view code, std::string message) {
-  failed.push_back({std::string(code), std::move(message)});
+void fail(std::vector<RuleFailure>& failed, std::string_view code, std::string message, std::uint32_t limit = 0) {
+  failed.push_back({std::string(code), std::move(message), limit});
 }
 
 // A JSON integer that fits the field's type; doubles (even 12.0) and negatives are refused.
@@ -298,11 +298,13 @@ bool check(const PasswordRules& rules, std::string_view candidate, const Passwor
     return false;
   }
   if (*length < rules.min_length) {
-    fail(failed, rule_code::kTooShort, "Use at least " + std::to_string(rules.min_length) + " characters.");
+    fail(failed, rule_code::kTooShort, "Use at least " + std::to_string(rules.min_length) + " characters.",
+         rules.min_length);
   }
   // Also bounds the bytes handed to the hasher: max_length <= 1024 code points <= 4096 bytes.
   if (*length > rules.max_length) {
-    fail(failed, rule_code::kTooLong, "Use at most " + std::to_string(rules.max_length) + " characters.");
+    fail(failed, rule_code::kTooLong, "Use at most " + std::to_string(rules.max_length) + " characters.",
+         rules.max_length);
   }
 
   bool lower = false, upper = false, digit = false, symbol = false;
@@ -329,7 +331,8 @@ bool check(const PasswordRules& rules, std::string_view candidate, const Passwor
   if (classes < rules.min_classes) {
     fail(failed, rule_code::kTooFewClasses,
          "Use at least " + std::to_string(rules.min_classes) +
-             " of: lower-case letters, upper-case letters, digits, symbols.");
+             " of: lower-case letters, upper-case letters, digits, symbols.",
+         rules.min_classes);
   }
 
   if (rules.blocklist && is_common_password(candidate)) {
@@ -345,7 +348,7 @@ RuleFailure reused_failure(const PasswordRules& rules) {
   std::string message = "Choose a password other than your current one";
   if (rules.history_count > 0) message += " and your last " + std::to_string(rules.history_count);
   message += ".";
-  return {std::string(rule_code::kReused), std::move(message)};
+  return {std::string(rule_code::kReused), std::move(message), rules.history_count};
 }
 
 bool is_common_password(std::string_view candidate) {

@@ -91,6 +91,9 @@ struct PasswordContext {
 struct RuleFailure {
   std::string code;
   std::string message;
+  // The number the rule is about (min_length, max_length, min_classes, history_count), so that a
+  // client can word the failure in its own language; 0 for rules without one.
+  std::uint32_t limit = 0;
   friend bool operator==(const RuleFailure&, const RuleFailure&) = default;
 };
 

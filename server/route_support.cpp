@@ -42,7 +42,11 @@ Response directory_error(const Request& request, const admin::DirectoryError& e)
 
 Response password_policy_error(const std::vector<admin::RuleFailure>& failed) {
   boost::json::array rules;
-  for (const auto& f : failed) rules.push_back({{"code", f.code}, {"message", f.message}});
+  for (const auto& f : failed) {
+    boost::json::object rule{{"code", f.code}, {"message", f.message}};
+    if (f.limit > 0) rule["limit"] = f.limit;
+    rules.push_back(std::move(rule));
+  }
   const HttpError h = to_http(Errc::kPasswordPolicy);
   boost::json::object err{{"code", h.code}, {"message", h.default_message}, {"rules", std::move(rules)}};
   return json_response(h.status, boost::json::serialize(boost::json::object{{"error", std::move(err)}}));

@@ -266,6 +266,14 @@ test('an organization that requires two-step sign-in sends a new member to enrol
   await page.waitForURL('**/password');
   await page.getByRole('heading', { name: '新しいパスワードの設定' }).waitFor();
   await screenshot(page, 'auth-password-forced-ja');
+  // The failed rules are worded in Japanese too (the server sends each rule's code and number).
+  await page.getByLabel('現在のパスワード', { exact: true }).fill(oneTime);
+  await page.getByLabel('新しいパスワード', { exact: true }).fill('mika');
+  await page.getByLabel('新しいパスワード（確認）', { exact: true }).fill('mika');
+  await page.getByRole('button', { name: 'パスワードを変更', exact: true }).click();
+  await page.getByRole('listitem').filter({ hasText: '12 文字以上にしてください。' }).waitFor();
+  await page.getByRole('listitem').filter({ hasText: 'ログイン名や氏名を含まないパスワードにしてください。' }).waitFor();
+  await screenshot(page, 'auth-password-policy-ja');
   await page.getByLabel('現在のパスワード', { exact: true }).fill(oneTime);
   await page.getByLabel('新しいパスワード', { exact: true }).fill('Blue-river-stones 73');
   await page.getByLabel('新しいパスワード（確認）', { exact: true }).fill('Blue-river-stones 73');

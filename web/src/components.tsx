@@ -4,20 +4,44 @@ import type { ComponentChildren } from 'preact';
 import { useCallback, useState } from 'preact/hooks';
 import { ApiError } from './api';
 import { errorText } from './errors';
-import { useI18n } from './i18n';
+import { useI18n, type MessageKey, type Translate } from './i18n';
 
-// The failed rules of a 422 password_policy answer ({"rules":[{"code","message"}]}).
-export function policyRules(err: unknown): string[] {
+// Password rules the UI words itself ({limit} is the rule's number); any other code shows the
+// server's English message.
+const RULE_TEXT: Record<string, MessageKey> = {
+  invalid_utf8: 'rule.invalid_utf8',
+  too_short: 'rule.too_short',
+  too_long: 'rule.too_long',
+  missing_lower: 'rule.missing_lower',
+  missing_upper: 'rule.missing_upper',
+  missing_digit: 'rule.missing_digit',
+  missing_symbol: 'rule.missing_symbol',
+  too_few_classes: 'rule.too_few_classes',
+  common_password: 'rule.common_password',
+  contains_login: 'rule.contains_login',
+  reused: 'rule.reused',
+};
+
+// The failed rules of a 422 password_policy answer ({"rules":[{"code","message","limit"?}]}),
+// in the user's language.
+export function policyRules(t: Translate, err: unknown): string[] {
   if (!(err instanceof ApiError) || err.code !== 'password_policy') return [];
   const rules = err.body.rules;
   if (!Array.isArray(rules)) return [];
-  return rules.flatMap((r) => (r && typeof r.message === 'string' ? [r.message as string] : []));
+  return rules.flatMap((r) => {
+    if (!r || typeof r.message !== 'string') return [];
+    const key = typeof r.code === 'string' ? RULE_TEXT[r.code] : undefined;
+    if (!key) return [r.message as string];
+    const limit = typeof r.limit === 'number' ? r.limit : 0;
+    if (r.code === 'reused' && limit === 0) return [t('rule.reused_current')];
+    return [t(key, { limit })];
+  });
 }
 
 export function ErrorNotice({ error }: { error: unknown }) {
   const { t } = useI18n();
   if (!error) return null;
-  const rules = policyRules(error);
+  const rules = policyRules(t, error);
   return (
     <div class="notice error" role="alert">
       {errorText(t, error)}

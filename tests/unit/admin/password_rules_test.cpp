@@ -171,6 +171,27 @@ TEST(PasswordRules, ReportsEveryFailureAtOnce) {
                                            "too_few_classes", "common_password", "contains_login"}));
 }
 
+TEST(PasswordRules, FailuresCarryTheNumberTheyAreAbout) {
+  PasswordRules rules;
+  rules.min_length = 14;
+  rules.max_length = 64;
+  rules.min_classes = 3;
+  rules.history_count = 7;
+  std::vector<RuleFailure> failed;
+  EXPECT_FALSE(check(rules, "short", {}, failed));
+  ASSERT_EQ(failed.size(), 2u);
+  EXPECT_EQ(failed[0].code, "too_short");
+  EXPECT_EQ(failed[0].limit, 14u);
+  EXPECT_EQ(failed[1].code, "too_few_classes");
+  EXPECT_EQ(failed[1].limit, 3u);
+  failed.clear();
+  EXPECT_FALSE(check(rules, std::string(65, 'a') + "B1", {}, failed));
+  ASSERT_FALSE(failed.empty());
+  EXPECT_EQ(failed[0].code, "too_long");
+  EXPECT_EQ(failed[0].limit, 64u);
+  EXPECT_EQ(reused_failure(rules).limit, 7u);
+}
+
 TEST(PasswordRules, ShipsTheCommonPasswordList) {
   // zxcvbn's list holds 30,000 passwords; fewer would mean the build embedded a truncated list.
   EXPECT_GE(common_password_count(), 29000u);

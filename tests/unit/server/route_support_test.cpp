@@ -278,12 +278,16 @@ TEST(RouteSupportTest, DirectoryErrorsKeepTheirMessageButNotFoundDoesNot) {
 }
 
 TEST(RouteSupportTest, PasswordPolicyErrorListsTheFailedRules) {
-  const Response res = password_policy_error({{"too_short", "At least 12 characters."}});
+  const Response res =
+      password_policy_error({{"too_short", "At least 12 characters.", 12}, {"common_password", "Too common.", 0}});
   EXPECT_EQ(res.result(), boost::beast::http::status::unprocessable_entity);
   const auto error = boost::json::parse(res.body()).at("error");
   EXPECT_EQ(error.at("code").as_string(), "password_policy");
   EXPECT_EQ(error.at("message").as_string(), to_http(Errc::kPasswordPolicy).default_message);
-  EXPECT_EQ(error.at("rules"), boost::json::parse(R"([{"code":"too_short","message":"At least 12 characters."}])"));
+  // The limit travels when the rule has one, so that the UI can word it in the user's language.
+  EXPECT_EQ(error.at("rules"),
+            boost::json::parse(R"([{"code":"too_short","message":"At least 12 characters.","limit":12},
+                                                       {"code":"common_password","message":"Too common."}])"));
 }
 
 TEST(RouteSupportTest, ErrorCodesOfOtherCategoriesAreInternal) {
