@@ -182,6 +182,15 @@ error_code ObjectStore::open(std::string_view id, std::unique_ptr<ObjectFileSour
   return {};
 }
 
+error_code ObjectStore::open_staging(std::string_view id, std::unique_ptr<ObjectFileSource>& out) {
+  out.reset();
+  if (!is_object_id(id)) return StorageErrc::kBadObjectId;
+  std::unique_ptr<RandomAccessFile> file;
+  if (auto ec = fs_.new_random_access_file(staging_path(id), file)) return ec;
+  out = std::make_unique<ObjectFileSource>(std::move(file));
+  return {};
+}
+
 error_code ObjectStore::remove(std::string_view id) {
   if (!is_object_id(id)) return StorageErrc::kBadObjectId;
   if (auto ec = fs_.remove(object_path(id))) return ec;

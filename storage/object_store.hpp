@@ -126,6 +126,10 @@ class ObjectStore {
   // Opens objects/<xx>/<id> for the opener (ENOENT when there is no such object).
   [[nodiscard]] boost::system::error_code open(std::string_view id, std::unique_ptr<ObjectFileSource>& out);
 
+  // Opens staging/<id> for reading while it is still staged: the scan reads the finished object
+  // there before it is committed. REQUIRES: the sink's bytes were flushed (ObjectFileSink::flush).
+  [[nodiscard]] boost::system::error_code open_staging(std::string_view id, std::unique_ptr<ObjectFileSource>& out);
+
   // Removes a committed object durably (ENOENT when there is none).
   [[nodiscard]] boost::system::error_code remove(std::string_view id);
 

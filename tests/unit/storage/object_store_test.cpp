@@ -151,6 +151,23 @@ TEST_F(ObjectStoreTest, SealsThroughWriteOnlyAndReadsBackEverySize) {
   }
 }
 
+TEST_F(ObjectStoreTest, StagedObjectCanBeOpenedBeforeItsCommit) {
+  // The scan reads the finished object in staging/, before it is committed.
+  const std::string id = tenant_.random_id();
+  const auto plaintext = pseudo_random(kChunk + 5, 7);
+  auto sink = staged(id, plaintext);
+  ASSERT_TRUE(sink);
+  ASSERT_FALSE(sink->flush());
+  std::unique_ptr<ObjectFileSource> source;
+  ASSERT_FALSE(store_.open_staging(id, source));
+  std::unique_ptr<crypto::ObjectOpener> opener;
+  ASSERT_FALSE(crypto::ObjectOpener::open(tenant_.ctx(), *source, tenant_.ref().org_id, id, tenant_.lookup(), opener));
+  std::vector<std::uint8_t> got(static_cast<std::size_t>(opener->size()));
+  ASSERT_FALSE(opener->read(0, got));
+  EXPECT_EQ(got, plaintext);
+  EXPECT_EQ(store_.open(id, source), boost::system::errc::no_such_file_or_directory);  // not in objects/ yet
+}
+
 TEST_F(ObjectStoreTest, BufferSmallerThanAChunkFallsBackToWrite) {
   const std::string id = tenant_.random_id();
   const auto plaintext = pseudo_random(3 * kChunk + 5, 3);
@@ -229,6 +246,7 @@ TEST_F(ObjectStoreTest, RefusesMalformedIdsBeforeTheyReachAPath) {
     EXPECT_EQ(store_.create_staging(id, sink), StorageErrc::kBadObjectId);
     std::unique_ptr<ObjectFileSource> source;
     EXPECT_EQ(store_.open(id, source), StorageErrc::kBadObjectId);
+    EXPECT_EQ(store_.open_staging(id, source), StorageErrc::kBadObjectId);
     EXPECT_EQ(store_.remove(id), StorageErrc::kBadObjectId);
     EXPECT_EQ(store_.remove_staging(id), StorageErrc::kBadObjectId);
     EXPECT_FALSE(is_object_id(id));
