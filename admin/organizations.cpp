@@ -196,7 +196,8 @@ DirectoryError OrganizationDirectory::remove(const std::string& code, const Acto
   // leftover object reports "key destroyed" rather than "unknown key". Stored objects join this
   // wipe with the files work; they are already unreadable after step 1.
   auto ec = db_.transaction([&](db::Database& tx) -> boost::system::error_code {
-    for (const char* sql : {"DELETE FROM password_history WHERE org_id = ?1", "DELETE FROM users WHERE org_id = ?1"}) {
+    for (const char* sql : {"DELETE FROM files WHERE org_id = ?1", "DELETE FROM password_history WHERE org_id = ?1",
+                            "DELETE FROM users WHERE org_id = ?1"}) {
       if (auto e = tx.execute(sql, {org->id})) return e;
     }
     // Its audit chain is its data too; the service chain keeps org.create/.crypto_shred/.delete.

@@ -38,6 +38,9 @@ class Category final : public boost::system::error_category {
       case Errc::kInvalidPolicy: return "policy value out of range";
       case Errc::kWouldLockOut: return "the change would lock the administrator out";
       case Errc::kScannerBusy: return "scanner busy";
+      case Errc::kInfected: return "infected";
+      case Errc::kScanRefused: return "scan refused";
+      case Errc::kInsufficientStorage: return "insufficient storage";
       case Errc::kInternal: return "internal error";
     }
     return "unknown error";

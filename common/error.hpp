@@ -37,6 +37,9 @@ enum class Errc {
   kInvalidCode,             // a one-time code (TOTP enrolment confirmation) is wrong
   kInvalidPolicy,           // an organization policy value is well-formed but out of its range
   kWouldLockOut,            // the change would lock the requesting administrator out (unconfirmed)
+  kInfected,                // the scan found malware in an uploaded file (the signature goes with the answer)
+  kScanRefused,             // the scan could not judge a file (encrypted archive, limits exceeded): not accepted
+  kInsufficientStorage,     // the disk of the data directory is (nearly) full
   kInternal,                // a bug or an unexpected failure; details only in the log
 };
 

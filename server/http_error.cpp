@@ -60,6 +60,13 @@ HttpError to_http(Errc e) {
     case Errc::kWouldLockOut:
       return {http::status::unprocessable_entity, "would_lock_out",
               "The IP allowlist does not include your own address; confirm to save it anyway."};
+    case Errc::kInfected:
+      return {http::status::unprocessable_entity, "infected", "The file contains malware and was not stored."};
+    case Errc::kScanRefused:
+      return {http::status::unprocessable_entity, "scan_refused",
+              "The virus scanner could not check this file (for example an encrypted archive); it was not stored."};
+    case Errc::kInsufficientStorage:
+      return {http::status::insufficient_storage, "insufficient_storage", "The server has no room for this file now."};
     case Errc::kInternal: return {http::status::internal_server_error, "internal_error", "An internal error occurred."};
   }
   return {http::status::internal_server_error, "internal_error", "An internal error occurred."};

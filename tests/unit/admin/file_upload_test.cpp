@@ -1,0 +1,198 @@
+// FileUpload: bytes in pieces become a stored, scanned, encrypted file — or nothing at all.
+#include "admin/file_upload.hpp"
+
+#include "common/error.hpp"
+#include "scanner/test_signatures.hpp"
+#include "storage/data_directory.hpp"
+#include "test_support/admin_fixture.hpp"
+
+#include <gtest/gtest.h>
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <random>
+
+namespace furoshiki::admin {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::vector<std::uint8_t> bytes_of(std::string_view s) { return {s.begin(), s.end()}; }
+
+std::vector<std::uint8_t> random_bytes(std::size_t n, std::uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::vector<std::uint8_t> out(n);
+  for (auto& b : out) b = static_cast<std::uint8_t>(rng());
+  return out;
+}
+
+std::size_t entries(const fs::path& dir) {
+  std::size_t n = 0;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) n += e.is_regular_file() ? 1 : 0;
+  return n;
+}
+
+class FileUploadTest : public test_support::AdminFixture {
+ protected:
+  void SetUp() override {
+    AdminFixture::SetUp();
+    char tmpl[] = "/tmp/furoshiki-upload-test-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    root_ = tmpl;
+    ASSERT_FALSE(storage::prepare_data_directory(root_));
+    std::string error;
+    ASSERT_TRUE(scanner::install_test_signatures(storage::signature_dir(root_), error)) << error;
+    scanner_ =
+        std::make_unique<scanner::Scanner>(scanner::ScannerOptions{.signature_dir = storage::signature_dir(root_),
+                                                                   .tmp_dir = storage::scan_tmp_dir(root_),
+                                                                   .limits = {},
+                                                                   .max_definition_age = std::chrono::hours(0),
+                                                                   .clock = {}});
+    ASSERT_EQ(scanner_->start(), "");
+    pool_ = std::make_unique<scanner::ScanPool>(*scanner_, scanner::ScanPoolOptions{.threads = 1});
+    store_ = std::make_unique<storage::ObjectStore>(storage::posix_file_system(), root_);
+    files_ = std::make_unique<FileDirectory>(*db_, *audit_);
+    services_ = std::make_unique<UploadServices>(UploadServices{.ctx = ctx_,
+                                                                .keys = *keys_,
+                                                                .store = *store_,
+                                                                .scanner = *scanner_,
+                                                                .scans = *pool_,
+                                                                .files = *files_,
+                                                                .audit = *audit_});
+    CreatedAccount admin;
+    const auto e = orgs_->create({"acme", "Acme", "admin@acme.test", ""}, Actor{}, org_, admin);
+    ASSERT_FALSE(e) << e.message;
+    owner_ = admin.id;
+  }
+
+  void TearDown() override {
+    pool_.reset();
+    scanner_.reset();
+    std::error_code ec;
+    fs::remove_all(root_, ec);
+  }
+
+  UploadInfo info(std::uint64_t max_bytes = 1 << 30) {
+    UploadInfo i;
+    i.owner_id = owner_;
+    i.name = "a.bin";
+    i.max_bytes = max_bytes;
+    i.actor =
+        AuditEvent{.chain = AuditChain::organization(org_.id), .actor_type = ActorType::kUser, .actor_id = owner_};
+    return i;
+  }
+
+  // Uploads `data` in pieces of `piece` bytes.
+  UploadOutcome upload(std::span<const std::uint8_t> data, std::size_t piece) {
+    auto u = FileUpload::begin(*services_, orgs_->scope_for(org_), info());
+    EXPECT_TRUE(u);
+    if (!u) return {};
+    for (std::size_t at = 0; at < data.size(); at += piece) {
+      EXPECT_FALSE((*u)->append(data.subspan(at, std::min(piece, data.size() - at))));
+    }
+    return (*u)->finish();
+  }
+
+  // The plaintext of a stored file, read back through the opener.
+  std::vector<std::uint8_t> read_back(const StoredFile& f) {
+    std::unique_ptr<storage::ObjectFileSource> source;
+    EXPECT_FALSE(store_->open(f.object_id, source));
+    std::unique_ptr<crypto::ObjectOpener> opener;
+    EXPECT_FALSE(crypto::ObjectOpener::open(ctx_, *source, org_.id, f.object_id, keys_->lookup_for(org_.id), opener));
+    std::vector<std::uint8_t> out(opener->size());
+    EXPECT_FALSE(opener->read(0, out));
+    return out;
+  }
+
+  fs::path root_;
+  std::unique_ptr<scanner::Scanner> scanner_;
+  std::unique_ptr<scanner::ScanPool> pool_;
+  std::unique_ptr<storage::ObjectStore> store_;
+  std::unique_ptr<FileDirectory> files_;
+  std::unique_ptr<UploadServices> services_;
+  Organization org_;
+  std::string owner_;
+};
+
+TEST_F(FileUploadTest, StoresACleanFileEncryptedWithItsRowAndEvent) {
+  const auto data = random_bytes(3 * crypto::kDefaultChunkBytes + 17, 1);
+  const auto out = upload(data, 10'000);
+  ASSERT_TRUE(out.stored()) << out.error.message();
+  EXPECT_EQ(out.file.size, data.size());
+  EXPECT_EQ(out.file.sha256.size(), 64u);
+  EXPECT_EQ(read_back(out.file), data);
+  EXPECT_EQ(entries(root_ / "staging"), 0u);
+  EXPECT_TRUE(files_->get(orgs_->scope_for(org_), owner_, out.file.id));
+  EXPECT_EQ(count("SELECT count(*) FROM audit_events WHERE action = 'file.upload' AND outcome = 'success'"), 1);
+}
+
+TEST_F(FileUploadTest, StoresAnEmptyFile) {
+  const auto out = upload({}, 1);
+  ASSERT_TRUE(out.stored()) << out.error.message();
+  EXPECT_EQ(out.file.size, 0u);
+  EXPECT_EQ(out.file.sha256, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_TRUE(read_back(out.file).empty());
+}
+
+TEST_F(FileUploadTest, RefusesEicarAndStoresNothing) {
+  const auto eicar = bytes_of(scanner::eicar_test_file());
+  const auto out = upload(eicar, 7);
+  EXPECT_FALSE(out.stored());
+  EXPECT_FALSE(out.error);
+  ASSERT_TRUE(out.verdict);
+  EXPECT_EQ(out.verdict->kind, scanner::ScanVerdict::Kind::kInfected);
+  EXPECT_EQ(out.verdict->signature, "Eicar-Test-Signature");
+  EXPECT_EQ(count("SELECT count(*) FROM files"), 0);
+  EXPECT_EQ(entries(root_ / "staging"), 0u);
+  EXPECT_EQ(entries(root_ / "objects"), 0u);
+  EXPECT_EQ(count("SELECT count(*) FROM audit_events WHERE action = 'file.upload' AND outcome = 'denied'"), 1);
+}
+
+TEST_F(FileUploadTest, AbandonedUploadLeavesNothing) {
+  {
+    auto u = FileUpload::begin(*services_, orgs_->scope_for(org_), info());
+    ASSERT_TRUE(u);
+    ASSERT_FALSE((*u)->append(random_bytes(100'000, 2)));
+    EXPECT_EQ(entries(root_ / "staging"), 1u);
+  }
+  EXPECT_EQ(entries(root_ / "staging"), 0u);
+  EXPECT_EQ(entries(root_ / "objects"), 0u);
+  EXPECT_EQ(count("SELECT count(*) FROM files"), 0);
+}
+
+TEST_F(FileUploadTest, RefusesBytesOverTheLimit) {
+  auto u = FileUpload::begin(*services_, orgs_->scope_for(org_), info(10));
+  ASSERT_TRUE(u);
+  EXPECT_FALSE((*u)->append(random_bytes(10, 3)));
+  EXPECT_EQ((*u)->append(random_bytes(1, 4)), Errc::kTooLarge);
+  const auto out = (*u)->finish();
+  EXPECT_EQ(out.error, Errc::kTooLarge);
+  EXPECT_EQ(count("SELECT count(*) FROM files"), 0);
+}
+
+TEST_F(FileUploadTest, RefusedAtOnceWithoutAScanEngine) {
+  for (const auto& e : fs::directory_iterator(storage::signature_dir(root_))) fs::remove(e.path());
+  pool_.reset();
+  scanner_ = std::make_unique<scanner::Scanner>(scanner::ScannerOptions{.signature_dir = storage::signature_dir(root_),
+                                                                        .tmp_dir = storage::scan_tmp_dir(root_),
+                                                                        .limits = {},
+                                                                        .max_definition_age = std::chrono::hours(0),
+                                                                        .clock = {}});
+  EXPECT_NE(scanner_->start(), "");
+  pool_ = std::make_unique<scanner::ScanPool>(*scanner_, scanner::ScanPoolOptions{.threads = 1});
+  UploadServices services{.ctx = ctx_,
+                          .keys = *keys_,
+                          .store = *store_,
+                          .scanner = *scanner_,
+                          .scans = *pool_,
+                          .files = *files_,
+                          .audit = *audit_};
+  auto u = FileUpload::begin(services, orgs_->scope_for(org_), info());
+  ASSERT_FALSE(u);
+  EXPECT_EQ(u.error(), Errc::kScannerUnavailable);
+  EXPECT_EQ(entries(root_ / "staging"), 0u);
+}
+
+}  // namespace
+}  // namespace furoshiki::admin
