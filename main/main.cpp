@@ -23,12 +23,14 @@
 #include "scanner/updater.hpp"
 #include "server/account_routes.hpp"
 #include "server/admin_routes.hpp"
+#include "server/file_routes.hpp"
 #include "server/identity_routes.hpp"
 #include "server/metrics.hpp"
 #include "server/server.hpp"
 #include "server/system_routes.hpp"
 #include "server/web_ui.hpp"
 #include "storage/data_directory.hpp"
+#include "storage/object_store.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/opensslv.h>
@@ -181,6 +183,25 @@ void raise_file_limit() {
   }
 }
 
+// Start-up cleanup of the object store, logged (paths relative to the data directory). False,
+// with the reason on stderr, when the data directory cannot be cleaned: it cannot be trusted.
+bool clean_up_store(storage::ObjectStore& store) {
+  storage::CleanupReport report;
+  if (auto ec = store.clean_up(report)) {
+    ErrorLine() << "furoshiki: cannot clean up the object store: " << ec.message() << "\n";
+    return false;
+  }
+  boost::json::array staging, strays, left;
+  for (const auto& p : report.removed_staging) staging.emplace_back(p.string());
+  for (const auto& p : report.removed_strays) strays.emplace_back(p.string());
+  for (const auto& p : report.left_alone) left.emplace_back(p.string());
+  log::info("object_store_cleaned", {{"objects", report.objects},
+                                     {"removed_staging", std::move(staging)},
+                                     {"removed_strays", std::move(strays)},
+                                     {"left_alone", std::move(left)}});
+  return true;
+}
+
 // The scanner in /readyz (ready only with an engine and definitions young enough) and /metrics.
 void add_scanner_reporting(server::Server& server, scanner::Scanner& scanner, scanner::DefinitionUpdater& updater) {
   server.add_readiness_check("scanner", [&scanner, &updater](std::string& detail) {
@@ -288,6 +309,9 @@ int serve(const std::string& config_file) {
     ErrorLine() << "furoshiki: cannot prepare the data directory: " << ec.message() << "\n";
     return kExitFailure;
   }
+  // Before any upload: what an interrupted upload or commit left behind goes (docs/storage.md).
+  storage::ObjectStore store(storage::posix_file_system(), config->storage.data_dir);
+  if (!clean_up_store(store)) return kExitFailure;
   // The scan stage. Without definitions the server still starts (so that /readyz can say why and
   // updates can fetch them) but refuses every file: fail closed.
   const auto& sc = config->scanner;
@@ -340,6 +364,16 @@ int serve(const std::string& config_file) {
   admin::OperatorAuthenticator operator_authenticator(crypto_context, *database, hasher, audit, operator_sessions,
                                                       throttle);
   admin::OrganizationDirectory organizations(crypto_context, *database, keyring, hasher, audit);
+  // Files: uploads streamed into the sealer and the staging area, scanned, then committed.
+  admin::FileDirectory files(*database, audit);
+  admin::UploadServices uploads{.ctx = crypto_context,
+                                .keys = keyring,
+                                .store = store,
+                                .scanner = scanner,
+                                .scans = scan_pool,
+                                .files = files,
+                                .audit = audit};
+  server::FileRouteServices file_services{uploads, files, store, sc.max_file_bytes};
   server::ServiceHealthSources health_sources{.scanner = [&scanner] { return scanner.status(); },
                                               .updates = [&updater] { return updater.status(); },
                                               .crypto = crypto_context,
@@ -358,6 +392,7 @@ int serve(const std::string& config_file) {
     server::add_admin_routes(server.router(), admin_services);
     server::add_account_routes(server.router(), account_services);
     server::add_system_routes(server.router(), system_services);
+    server::add_file_routes(server.router(), file_services);
     // The browser UI, when web.root holds a build of it; the API works without it.
     if (!config->web.root.empty()) {
       std::string problem;

@@ -8,7 +8,9 @@
 
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -36,6 +38,35 @@ inline bool needs_identity(AuthPolicy policy) {
 
 using Handler = std::function<Response(const Request&)>;
 
+// A request body consumed piece by piece as it arrives (uploads), instead of whole in
+// Request::body. The session reads the next piece from the network only after the previous one
+// was handled (back-pressure: memory per connection is one piece, whatever the body's size).
+// Both calls run on the blocking pool, one at a time, never on a network thread. A reader
+// dropped before on_complete() (connection lost, too slow, over the limit) must release
+// everything it holds in its destructor, which also runs on the blocking pool.
+class BodyReader {
+ public:
+  virtual ~BodyReader() = default;
+  // The next piece of the body, in order. An answer ends the request there: the rest of the
+  // body is not read and the connection is closed after the answer.
+  virtual std::optional<Response> on_body(std::span<const std::uint8_t> piece) = 0;
+  // The whole body arrived (possibly empty): the answer.
+  virtual Response on_complete() = 0;
+};
+
+// What a streaming route decides once the header is in and access is granted (before any body
+// byte is read): an answer (the body is never read), or a reader and its body limit.
+struct BodyStart {
+  std::optional<Response> answer;
+  std::shared_ptr<BodyReader> reader;
+  // The limit for this request (at most the route's body_limit): a declared Content-Length over
+  // it is answered 413 before reading, a chunked body is cut off with 413 when it passes it.
+  std::uint64_t body_limit = 0;
+};
+
+// Runs on the blocking pool with the request's identity resolved; request.body is empty.
+using StreamHandler = std::function<BodyStart(const Request&)>;
+
 struct Route {
   boost::beast::http::verb method = boost::beast::http::verb::get;
   std::string pattern;  // "/api/v1/files/{id}": literal segments and {name} parameters
@@ -51,6 +82,9 @@ struct Route {
   // Reachable while the organization requires a second factor the user has not enrolled yet
   // (/me, /me/password, /me/totp, /me/totp/confirm, logout).
   bool during_totp_enrolment = false;
+  // Set for routes that take their body as a stream (then `handler` is unused and body_limit is
+  // the largest limit the stream handler may choose).
+  StreamHandler stream_handler{};
 };
 
 struct RouteMatch {

@@ -244,6 +244,11 @@ class HttpsSession final : public Connection, public std::enable_shared_from_thi
 
     const Errc access = state_.authorizer.authorize(route_->policy, *request_);
     if (access != Errc::kOk) return send(access_refused(access), has_body());
+    if (route_->stream_handler) {
+      const auto length = header_parser_->content_length();
+      if (length && *length > route_->body_limit) return reject(Errc::kTooLarge, "body_too_large");
+      return start_stream();
+    }
     if (has_body()) {
       const auto length = header_parser_->content_length();
       if (route_->body_limit == 0 || (length && *length > route_->body_limit)) {
@@ -261,8 +266,9 @@ class HttpsSession final : public Connection, public std::enable_shared_from_thi
   }
 
   bool has_body() const {
-    const auto& parser = body_parser_ ? static_cast<const http::basic_parser<true>&>(*body_parser_)
-                                      : static_cast<const http::basic_parser<true>&>(*header_parser_);
+    const auto& parser = body_parser_     ? static_cast<const http::basic_parser<true>&>(*body_parser_)
+                         : stream_parser_ ? static_cast<const http::basic_parser<true>&>(*stream_parser_)
+                                          : static_cast<const http::basic_parser<true>&>(*header_parser_);
     return parser.chunked() || parser.content_length().value_or(0) > 0;
   }
 
@@ -291,6 +297,136 @@ class HttpsSession final : public Connection, public std::enable_shared_from_thi
       return invoke_handler();
     }
     do_read_body();
+  }
+
+  // --- streaming bodies (Route::stream_handler) ------------------------------------------------
+  // The stream handler runs on the blocking pool (identity first); with its reader accepted, each
+  // piece is read into stream_piece_, handed to the reader on the blocking pool, and only when
+  // that returns is the next piece read: one piece of memory per connection, and a slow disk
+  // slows the client down instead of filling memory.
+
+  void start_stream() {
+    phase_ = Phase::kHandling;
+    net::post(state_.blocking, [self = shared_from_this(), work = net::make_work_guard(stream_.get_executor())] {
+      BodyStart start;
+      try {
+        const Errc access = needs_identity(self->route_->policy)
+                                ? self->state_.authorizer.authorize_identity(*self->route_, *self->request_)
+                                : Errc::kOk;
+        if (access != Errc::kOk) {
+          start.answer = self->access_refused(access);
+        } else {
+          start = self->route_->stream_handler(*self->request_);
+        }
+      } catch (const std::exception& e) {
+        log::error("handler_failed",
+                   {{"request_id", self->request_id_}, {"route", self->route_->pattern}, {"reason", e.what()}});
+        start = BodyStart{.answer = self->error_response(Errc::kInternal), .reader = nullptr, .body_limit = 0};
+      }
+      if (!start.answer && !start.reader) start.answer = self->error_response(Errc::kInternal);
+      net::post(self->stream_.get_executor(),
+                [self, start = std::move(start)]() mutable { self->on_stream_start(std::move(start)); });
+    });
+  }
+
+  void on_stream_start(BodyStart start) {
+    if (start.answer) return send(std::move(*start.answer), has_body());
+    reader_ = std::move(start.reader);
+    const std::uint64_t limit = std::min<std::uint64_t>(start.body_limit, route_->body_limit);
+    const auto length = header_parser_->content_length();
+    if (length && *length > limit) return reject(Errc::kTooLarge, "body_too_large");
+    const bool expects_continue = beast::iequals(header_parser_->get()[http::field::expect], "100-continue");
+    stream_parser_.emplace(std::move(*header_parser_));
+    stream_parser_->body_limit(limit);
+    request_->headers = &stream_parser_->get().base();
+    window_start_ = Clock::now();
+    window_bytes_ = 0;
+    phase_ = Phase::kReading;
+    if (stream_parser_->is_done()) return complete_stream();
+    if (!expects_continue) return do_read_stream();
+    // RFC 9110 section 10.1.1: the client waits for this before sending the body.
+    beast::get_lowest_layer(stream_).expires_after(limits_.write_timeout);
+    net::async_write(stream_, net::buffer(kContinue), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) return self->close_socket();
+      self->do_read_stream();
+    });
+  }
+
+  void do_read_stream() {
+    if (!reader_) return close_socket();  // aborted while a piece was being handled
+    if (stream_parser_->is_done()) return complete_stream();
+    if (!stream_piece_) stream_piece_ = std::make_unique<std::uint8_t[]>(kStreamPiece);
+    stream_parser_->get().body().data = stream_piece_.get();
+    stream_parser_->get().body().size = kStreamPiece;
+    arm_deadline(limits_.body_progress_interval);
+    http::async_read_some(stream_, buffer_, *stream_parser_,
+                          beast::bind_front_handler(&HttpsSession::on_read_stream, shared_from_this()));
+  }
+
+  void on_read_stream(beast::error_code ec, std::size_t n) {
+    disarm_deadline();
+    state_.metrics.add_bytes_received(n);
+    if (ec == http::error::need_buffer) ec = {};  // the piece is full: hand it on
+    if (deadline_hit_) return reject(Errc::kRequestTimeout, "body_too_slow");
+    if (ec == http::error::body_limit) return reject(Errc::kTooLarge, "body_too_large");
+    if (ec) return ec == http::error::end_of_stream ? close_socket() : reject(Errc::kBadRequest, "malformed_body");
+    window_bytes_ += n;
+    bytes_in_ += n;
+    const auto now = Clock::now();
+    if (now - window_start_ >= limits_.body_progress_interval) {
+      if (window_bytes_ < limits_.body_min_bytes_per_interval) return reject(Errc::kRequestTimeout, "body_too_slow");
+      window_start_ = now;
+      window_bytes_ = 0;
+    }
+    const std::size_t piece = kStreamPiece - stream_parser_->get().body().size;
+    if (piece == 0) return do_read_stream();
+    phase_ = Phase::kHandling;
+    net::post(state_.blocking, [self = shared_from_this(), reader = reader_, piece,
+                                work = net::make_work_guard(stream_.get_executor())] {
+      std::optional<Response> answer;
+      try {
+        answer = reader->on_body(std::span<const std::uint8_t>(self->stream_piece_.get(), piece));
+      } catch (const std::exception& e) {
+        log::error("handler_failed",
+                   {{"request_id", self->request_id_}, {"route", self->route_->pattern}, {"reason", e.what()}});
+        answer = self->error_response(Errc::kInternal);
+      }
+      net::post(self->stream_.get_executor(), [self, answer = std::move(answer)]() mutable {
+        if (answer) {
+          self->release_reader();
+          return self->send(std::move(*answer), true);
+        }
+        self->phase_ = Phase::kReading;
+        self->do_read_stream();
+      });
+    });
+  }
+
+  void complete_stream() {
+    phase_ = Phase::kHandling;
+    net::post(state_.blocking, [self = shared_from_this(), reader = reader_,
+                                work = net::make_work_guard(stream_.get_executor())] {
+      Response res;
+      try {
+        res = reader->on_complete();
+      } catch (const std::exception& e) {
+        log::error("handler_failed",
+                   {{"request_id", self->request_id_}, {"route", self->route_->pattern}, {"reason", e.what()}});
+        res = self->error_response(Errc::kInternal);
+      }
+      net::post(self->stream_.get_executor(), [self, res = std::move(res)]() mutable {
+        self->release_reader();
+        self->send(std::move(res), false);
+      });
+    });
+  }
+
+  // Drops the session's hold on the reader on the blocking pool: its destructor may do disk work
+  // (removing a staged upload), which has no place on a network thread.
+  void release_reader() {
+    if (!reader_) return;
+    net::post(state_.blocking, [reader = std::move(reader_)]() mutable { reader.reset(); });
+    reader_.reset();
   }
 
   Response access_refused(Errc access) const {
@@ -363,6 +499,7 @@ class HttpsSession final : public Connection, public std::enable_shared_from_thi
 
   bool keep_alive_requested() const {
     if (body_parser_) return body_parser_->get().keep_alive();
+    if (stream_parser_) return stream_parser_->get().keep_alive();
     if (header_parser_ && header_parser_->is_header_done()) return header_parser_->get().keep_alive();
     return false;
   }
@@ -384,6 +521,8 @@ class HttpsSession final : public Connection, public std::enable_shared_from_thi
     response_.reset();
     request_.reset();
     body_parser_.reset();
+    stream_parser_.reset();
+    release_reader();
     header_parser_.reset();
     route_ = nullptr;
     method_ = http::verb::unknown;
@@ -405,6 +544,7 @@ class HttpsSession final : public Connection, public std::enable_shared_from_thi
 
   void close_socket() {
     phase_ = Phase::kClosing;
+    release_reader();
     disarm_deadline();
     boost::system::error_code ignored;
     auto& socket = beast::get_lowest_layer(stream_).socket();
@@ -413,6 +553,9 @@ class HttpsSession final : public Connection, public std::enable_shared_from_thi
   }
 
   static constexpr std::size_t kReadChunk = 4096;
+  // One piece of a streamed body: the most a streaming connection holds of it at a time.
+  static constexpr std::size_t kStreamPiece = 128 * 1024;
+  static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
   ServerState& state_;
   const LimitsConfig& limits_;
@@ -424,6 +567,9 @@ class HttpsSession final : public Connection, public std::enable_shared_from_thi
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::empty_body>> header_parser_;
   std::optional<http::request_parser<http::string_body>> body_parser_;
+  std::optional<http::request_parser<http::buffer_body>> stream_parser_;
+  std::shared_ptr<BodyReader> reader_;            // the streaming route's reader, while its body is read
+  std::unique_ptr<std::uint8_t[]> stream_piece_;  // kStreamPiece bytes, made on first use
   std::optional<Request> request_;
   std::optional<Response> response_;
   std::optional<http::response_serializer<http::string_body>> serializer_;

@@ -27,6 +27,7 @@ constexpr Rule kRules[] = {
     {"/api/v1/auth", "signed_in"},    {"/api/v1/me", "signed_in"},
     {"/healthz", "public"},           {"/readyz", "public"},
     {"/metrics", "metrics_reader"},   {"/assets", "public"},  // the UI's files (server/web_ui.hpp)
+    {"/api/v1/files", "signed_in"},
 };
 // The UI's pages: index.html, public (the page asks the API who is signed in).
 const std::set<std::string> kUiPages = {

@@ -1,0 +1,35 @@
+// The file routes of api.md ("Files and uploads"), first part: the simple upload
+// PUT /api/v1/files?name= (body streamed into admin::FileUpload, docs/upload.md), and
+// GET /api/v1/files, GET /api/v1/files/{id}, DELETE /api/v1/files/{id} over
+// admin::FileDirectory. A signed-in user sees their own files; anyone else's id is 404.
+#pragma once
+
+#include "admin/file_upload.hpp"
+#include "admin/files.hpp"
+#include "server/router.hpp"
+#include "storage/object_store.hpp"
+
+#include <cstdint>
+
+namespace furoshiki::server {
+
+// What the routes use; every reference must outlive the router.
+struct FileRouteServices {
+  admin::UploadServices& uploads;
+  admin::FileDirectory& files;
+  storage::ObjectStore& store;
+  // The largest upload anyone may send (what the scanner can scan); a user's
+  // rights.max_file_bytes lowers it.
+  std::uint64_t max_upload_bytes = 0;
+};
+
+void add_file_routes(Router& router, FileRouteServices& services);
+
+// The JSON of a stored file, as every file route answers it.
+boost::json::object file_json(const admin::StoredFile& file);
+
+// The declared Content-Type when it is a plain media type ("type/subtype", optionally with
+// parameters) of printable ASCII and at most 255 bytes; otherwise application/octet-stream.
+std::string stored_content_type(std::string_view declared);
+
+}  // namespace furoshiki::server

@@ -1,0 +1,259 @@
+// Files over real HTTPS (api.md "Files and uploads", docs/upload.md): the simple upload
+// PUT /api/v1/files?name= streamed into the sealer and the scanner, then listed and read back as
+// metadata; EICAR refused with its signature and nothing stored; other organizations' files are
+// 404 on every route; hostile names stored harmlessly.
+#include "api_client.hpp"
+#include "expectations.hpp"
+#include "harness.hpp"
+#include "https_client.hpp"
+#include "scanner/test_signatures.hpp"
+
+#include <gtest/gtest.h>
+
+#include <openssl/sha.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+namespace furoshiki::integration {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kPassword = "violet tractor umbrella 8";
+constexpr std::size_t kChunk = 64 * 1024;  // the object format's default chunk
+
+std::string random_bytes(std::size_t n, std::uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::string out(n, '\0');
+  for (auto& c : out) c = static_cast<char>(rng());
+  return out;
+}
+
+std::string sha256_hex(std::string_view data) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : digest) {
+    out.push_back(kDigits[b >> 4]);
+    out.push_back(kDigits[b & 0xf]);
+  }
+  return out;
+}
+
+// RFC 3986 percent-encoding of every byte that is not unreserved.
+std::string percent_encode(std::string_view s) {
+  static constexpr char kDigits[] = "0123456789ABCDEF";
+  std::string out;
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out.push_back(c);
+    } else {
+      out.push_back('%');
+      out.push_back(kDigits[u >> 4]);
+      out.push_back(kDigits[u & 0xf]);
+    }
+  }
+  return out;
+}
+
+// Regular files under `dir` (recursively).
+std::size_t files_under(const fs::path& dir) {
+  std::size_t n = 0;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) n += e.is_regular_file() ? 1 : 0;
+  return n;
+}
+
+class Files : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    instance_.write_config();
+    const std::string acme = create_org(instance_, "acme", "ACME", "admin@acme.test").admin_one_time_password;
+    const std::string beta = create_org(instance_, "beta", "Beta", "admin@beta.test").admin_one_time_password;
+    server_ = ServerProcess::start(instance_);
+    acme_ = signed_in("acme", "admin@acme.test", acme);
+    beta_ = signed_in("beta", "admin@beta.test", beta);
+  }
+
+  SignedIn signed_in(const std::string& org, const std::string& login, const std::string& one_time) {
+    return api().change_password(api().sign_in({.org = org, .login = login, .password = one_time}), one_time,
+                                 kPassword);
+  }
+
+  ApiClient api() const { return ApiClient(*server_); }
+
+  // PUT /api/v1/files?name=<name> with `body` sent in pieces of `piece` bytes after the header.
+  std::optional<HttpResponse> upload(const SignedIn& who, std::string_view name, std::string_view body,
+                                     std::size_t piece = 256 * 1024, std::string content_type = "text/plain") {
+    TlsClient client;
+    auto connection = client.connect(server_->https());
+    if (!connection) return std::nullopt;
+    Headers headers = who.headers();
+    headers.emplace_back("Content-Type", std::move(content_type));
+    headers.emplace_back("Content-Length", std::to_string(body.size()));
+    if (!connection->send(http_request("PUT", "/api/v1/files?name=" + percent_encode(name), headers, false))) {
+      return std::nullopt;
+    }
+    for (std::size_t at = 0; at < body.size(); at += piece) {
+      if (!connection->send(body.substr(at, piece))) return std::nullopt;
+    }
+    return connection->read_response(std::chrono::seconds(60));
+  }
+
+  // Uploads `body`, then checks the answer, the list and the metadata route agree on it.
+  void expect_stored(const SignedIn& who, const std::string& body, std::size_t piece) {
+    SCOPED_TRACE("size " + std::to_string(body.size()));
+    const auto put = upload(who, "data.bin", body, piece);
+    ASSERT_EQ(status_of(put), 201u) << (put ? put->body : "");
+    const auto file = put->json().as_object();
+    EXPECT_EQ(file.at("size").as_int64(), static_cast<std::int64_t>(body.size()));
+    EXPECT_EQ(file.at("sha256").as_string(), sha256_hex(body));
+    EXPECT_EQ(file.at("name").as_string(), "data.bin");
+    EXPECT_EQ(file.at("scan").at("verdict").as_string(), "clean");
+    const std::string id(file.at("id").as_string());
+    EXPECT_EQ(put->header("Location"), "/api/v1/files/" + id);
+    const auto got = api().call("GET", "/api/v1/files/" + id, who);
+    ASSERT_EQ(status_of(got), 200u);
+    EXPECT_EQ(got->json().as_object(), file);
+  }
+
+  fs::path data() const { return instance_.dir() / "data"; }
+
+  Instance instance_;
+  std::unique_ptr<ServerProcess> server_;
+  SignedIn acme_, beta_;
+};
+
+TEST_F(Files, UploadsOfEdgeSizesAreStoredAndListed) {
+  expect_stored(acme_, "", 1);
+  expect_stored(acme_, "x", 1);
+  expect_stored(acme_, random_bytes(kChunk - 1, 1), 1000);
+  expect_stored(acme_, random_bytes(kChunk, 2), kChunk);
+  expect_stored(acme_, random_bytes(kChunk + 1, 3), 7000);
+  expect_stored(acme_, random_bytes(5 * 1024 * 1024 + 3, 4), 300 * 1024);
+
+  const auto list = api().call("GET", "/api/v1/files", acme_);
+  ASSERT_EQ(status_of(list), 200u);
+  const auto page = list->json();
+  const auto& files = page.at("files").as_array();
+  ASSERT_EQ(files.size(), 6u);
+  EXPECT_EQ(files[0].at("size").as_int64(), 5 * 1024 * 1024 + 3);  // newest first
+  EXPECT_TRUE(page.at("next_cursor").is_null());
+  // One encrypted object per file, and nothing left in staging.
+  EXPECT_EQ(files_under(data() / "objects"), 6u);
+  EXPECT_EQ(files_under(data() / "staging"), 0u);
+}
+
+TEST_F(Files, ListPagesWithACursor) {
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(status_of(upload(acme_, "f" + std::to_string(i), "x")), 201u);
+  std::size_t seen = 0;
+  std::string target = "/api/v1/files?limit=2";
+  for (int page = 0; page < 5; ++page) {
+    const auto r = api().call("GET", target, acme_);
+    ASSERT_EQ(status_of(r), 200u) << (r ? r->body : "");
+    const auto body = r->json();
+    seen += body.at("files").as_array().size();
+    const auto& next = body.at("next_cursor");
+    if (next.is_null()) break;
+    target = "/api/v1/files?limit=2&cursor=" + std::string(next.as_string());
+  }
+  EXPECT_EQ(seen, 3u);
+}
+
+TEST_F(Files, EicarIsRefusedWithItsSignatureAndNothingIsStored) {
+  const auto r = upload(acme_, "eicar.com", scanner::eicar_test_file(), 10);
+  ASSERT_TRUE(r);
+  expect_error(*r, 422, "infected");
+  EXPECT_EQ(r->json().at("error").at("signature").as_string(), "Eicar-Test-Signature");
+  EXPECT_TRUE(api().call("GET", "/api/v1/files", acme_)->json().at("files").as_array().empty());
+  EXPECT_EQ(files_under(data() / "objects"), 0u);
+  EXPECT_EQ(files_under(data() / "staging"), 0u);
+}
+
+TEST_F(Files, DeclaredLengthOverTheLimitIs413BeforeTheBody) {
+  TlsClient client;
+  auto connection = client.connect(server_->https());
+  ASSERT_TRUE(connection);
+  Headers headers = acme_.headers();
+  headers.emplace_back("Content-Length", std::to_string(std::uint64_t{3} << 30));
+  ASSERT_TRUE(connection->send(http_request("PUT", "/api/v1/files?name=big", headers, false)));
+  const auto r = connection->read_response();  // no body byte was sent
+  ASSERT_TRUE(r);
+  expect_error(*r, 413, "too_large");
+}
+
+TEST_F(Files, UploadNeedsASignedInUser) {
+  const auto r = upload(SignedIn{}, "a.txt", "hello");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401u);
+  EXPECT_EQ(files_under(data() / "staging"), 0u);
+}
+
+TEST_F(Files, UploadNeedsAName) {
+  TlsClient client;
+  auto connection = client.connect(server_->https());
+  ASSERT_TRUE(connection);
+  Headers headers = acme_.headers();
+  headers.emplace_back("Content-Length", "1");
+  const auto r = connection->request(http_request("PUT", "/api/v1/files", headers, false) + "x");
+  ASSERT_TRUE(r);
+  expect_error(*r, 400, "bad_request");
+}
+
+TEST_F(Files, OtherOrganizationsFilesAreNotFoundOnEveryRoute) {
+  const auto put = upload(acme_, "secret.txt", "acme only");
+  ASSERT_EQ(status_of(put), 201u);
+  const std::string id(put->json().at("id").as_string());
+
+  const auto get = api().call("GET", "/api/v1/files/" + id, beta_);
+  ASSERT_TRUE(get);
+  expect_error(*get, 404, "not_found");
+  const auto unknown = api().call("GET", "/api/v1/files/" + std::string(32, '0'), beta_);
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(get->body, unknown->body) << "another tenant's file must look like no file";
+  const auto del = api().call("DELETE", "/api/v1/files/" + id, beta_);
+  ASSERT_TRUE(del);
+  expect_error(*del, 404, "not_found");
+  EXPECT_TRUE(api().call("GET", "/api/v1/files", beta_)->json().at("files").as_array().empty());
+
+  // Still there for its owner, who may delete it.
+  EXPECT_EQ(status_of(api().call("GET", "/api/v1/files/" + id, acme_)), 200u);
+  EXPECT_EQ(status_of(api().call("DELETE", "/api/v1/files/" + id, acme_)), 204u);
+  EXPECT_EQ(status_of(api().call("GET", "/api/v1/files/" + id, acme_)), 404u);
+  EXPECT_EQ(files_under(data() / "objects"), 0u);
+}
+
+TEST_F(Files, HostileNamesAreStoredHarmlessly) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"../../etc/passwd", ".._.._etc_passwd"},
+      {"a\r\nSet-Cookie: x=1", "a__Set-Cookie: x=1"},
+      {std::string("nul\0.txt", 8), "nul_.txt"},
+      {"invoice\xe2\x80\xae"
+       "fdp.exe",
+       "invoice_fdp.exe"},
+  };
+  for (const auto& [raw, stored] : cases) {
+    const auto r = upload(acme_, raw, "content");
+    ASSERT_EQ(status_of(r), 201u) << (r ? r->body : "");
+    EXPECT_EQ(r->json().at("name").as_string(), stored);
+    EXPECT_FALSE(r->has_header("Set-Cookie"));
+  }
+  // Nothing was written outside the data directory's object store.
+  EXPECT_EQ(files_under(data() / "objects"), cases.size());
+  EXPECT_FALSE(fs::exists(data() / "etc"));
+}
+
+TEST_F(Files, StartUpRemovesStagingLeftovers) {
+  server_.reset();  // stops the server
+  fs::create_directories(data() / "staging");
+  { std::ofstream(data() / "staging" / std::string(32, 'a')) << "half an upload"; }
+  server_ = ServerProcess::start(instance_);
+  EXPECT_EQ(files_under(data() / "staging"), 0u);
+  EXPECT_FALSE(server_->events("object_store_cleaned").empty());
+}
+
+}  // namespace
+}  // namespace furoshiki::integration
