@@ -185,6 +185,64 @@ TEST_F(Files, DeclaredLengthOverTheLimitIs413BeforeTheBody) {
   expect_error(*r, 413, "too_large");
 }
 
+TEST_F(Files, ChunkedBodyIsStreamedToo) {
+  TlsClient client;
+  auto connection = client.connect(server_->https());
+  ASSERT_TRUE(connection);
+  Headers headers = acme_.headers();
+  headers.emplace_back("Transfer-Encoding", "chunked");
+  const auto r = connection->request(http_request("PUT", "/api/v1/files?name=chunked.txt", headers, false) +
+                                     "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
+  ASSERT_EQ(status_of(r), 201u) << (r ? r->body : "");
+  EXPECT_EQ(r->json().at("size").as_int64(), 11);
+  EXPECT_EQ(r->json().at("sha256").as_string(), sha256_hex("hello world"));
+}
+
+TEST_F(Files, ExpectContinueIsAnsweredBeforeTheBody) {
+  TlsClient client;
+  auto connection = client.connect(server_->https());
+  ASSERT_TRUE(connection);
+  Headers headers = acme_.headers();
+  headers.emplace_back("Content-Length", "5");
+  headers.emplace_back("Expect", "100-continue");
+  ASSERT_TRUE(connection->send(http_request("PUT", "/api/v1/files?name=c.txt", headers, false)));
+  std::string interim;
+  while (interim.find("\r\n\r\n") == std::string::npos &&
+         connection->read_some(interim, std::chrono::seconds(10)) == ReadOutcome::kData) {
+  }
+  EXPECT_TRUE(interim.starts_with("HTTP/1.1 100 Continue\r\n")) << interim;
+  ASSERT_TRUE(connection->send("hello"));
+  const auto r = connection->read_response();
+  ASSERT_EQ(status_of(r), 201u) << (r ? r->body : "");
+}
+
+TEST_F(Files, TheUsersMaximumFileSizeApplies) {
+  const auto me = api().call("GET", "/api/v1/me", acme_);
+  ASSERT_EQ(status_of(me), 200u);
+  const std::string id(me->json().at("id").as_string());
+  const auto patched = api().call("PATCH", "/api/v1/admin/users/" + id, acme_,
+                                  {{"rights", boost::json::object{{"max_file_bytes", 10}}}});
+  ASSERT_EQ(status_of(patched), 200u) << (patched ? patched->body : "");
+
+  EXPECT_EQ(status_of(upload(acme_, "ten.txt", std::string(10, 'x'))), 201u);
+  // Declared: refused before the body.
+  const auto declared = upload(acme_, "eleven.txt", std::string(11, 'x'));
+  ASSERT_TRUE(declared);
+  expect_error(*declared, 413, "too_large");
+  // Chunked: cut off when it passes the limit.
+  TlsClient client;
+  auto connection = client.connect(server_->https());
+  ASSERT_TRUE(connection);
+  Headers headers = acme_.headers();
+  headers.emplace_back("Transfer-Encoding", "chunked");
+  const auto chunked = connection->request(http_request("PUT", "/api/v1/files?name=c.txt", headers, false) +
+                                           "8\r\n12345678\r\n8\r\n12345678\r\n0\r\n\r\n");
+  ASSERT_TRUE(chunked);
+  expect_error(*chunked, 413, "too_large");
+  EXPECT_EQ(files_under(data() / "objects"), 1u);
+  EXPECT_EQ(files_under(data() / "staging"), 0u);
+}
+
 TEST_F(Files, UploadNeedsASignedInUser) {
   const auto r = upload(SignedIn{}, "a.txt", "hello");
   ASSERT_TRUE(r);
