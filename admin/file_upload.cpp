@@ -63,7 +63,9 @@ boost::system::result<std::unique_ptr<FileUpload>> FileUpload::begin(UploadServi
   return upload;
 }
 
-FileUpload::~FileUpload() {
+FileUpload::~FileUpload() { discard(); }
+
+void FileUpload::discard() {
   if (committed_ || !sink_) return;
   sealer_.reset();
   sink_.reset();  // closes the file first
@@ -71,6 +73,13 @@ FileUpload::~FileUpload() {
     // Start-up cleanup removes it in any case.
     log::warn("staging_remove_failed", {{"object_id", object_id_}, {"reason", ec.message()}});
   }
+}
+
+UploadOutcome FileUpload::finish() {
+  UploadOutcome out = finish_and_commit();
+  // A file not stored leaves nothing behind by the time the caller hears why.
+  if (!out.stored()) discard();
+  return out;
 }
 
 boost::system::error_code FileUpload::append(std::span<const std::uint8_t> bytes) {
@@ -106,7 +115,7 @@ scanner::ScanVerdict FileUpload::scan() {
   return submitted->get();
 }
 
-UploadOutcome FileUpload::finish() {
+UploadOutcome FileUpload::finish_and_commit() {
   UploadOutcome out;
   if (finished_) {
     out.error = make_error_code(Errc::kInternal);

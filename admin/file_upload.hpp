@@ -85,7 +85,8 @@ class FileUpload {
   [[nodiscard]] boost::system::error_code append(std::span<const std::uint8_t> bytes);
 
   // The body is complete: seal the last chunk, scan, and commit and record a clean file; record a
-  // refused one. Blocks for the scan (run it off the network threads). Call once.
+  // refused one. Blocks for the scan (run it off the network threads). Call once. When the file
+  // is not stored, its staged object is gone when this returns.
   UploadOutcome finish();
 
   std::uint64_t received_bytes() const { return received_; }
@@ -93,6 +94,9 @@ class FileUpload {
 
  private:
   FileUpload(UploadServices& services, const TenantScope& scope, UploadInfo info);
+  UploadOutcome finish_and_commit();
+  // Removes the staged object unless it was committed (idempotent).
+  void discard();
   scanner::ScanVerdict scan();
   void record_refusal(const scanner::ScanVerdict& verdict);
   void record_failure(const boost::system::error_code& ec, std::string_view stage);

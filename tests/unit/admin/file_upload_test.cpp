@@ -149,6 +149,16 @@ TEST_F(FileUploadTest, RefusesEicarAndStoresNothing) {
   EXPECT_EQ(count("SELECT count(*) FROM audit_events WHERE action = 'file.upload' AND outcome = 'denied'"), 1);
 }
 
+TEST_F(FileUploadTest, RefusedFileIsGoneWhenFinishReturns) {
+  auto u = FileUpload::begin(*services_, orgs_->scope_for(org_), info());
+  ASSERT_TRUE(u);
+  ASSERT_FALSE((*u)->append(bytes_of(scanner::eicar_test_file())));
+  EXPECT_EQ(entries(root_ / "staging"), 1u);
+  const auto out = (*u)->finish();
+  EXPECT_FALSE(out.stored());
+  EXPECT_EQ(entries(root_ / "staging"), 0u);  // the upload object still lives
+}
+
 TEST_F(FileUploadTest, AbandonedUploadLeavesNothing) {
   {
     auto u = FileUpload::begin(*services_, orgs_->scope_for(org_), info());
