@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <thread>
 
 namespace furoshiki::integration {
 namespace {
@@ -121,6 +122,16 @@ class Files : public ::testing::Test {
   }
 
   fs::path data() const { return instance_.dir() / "data"; }
+
+  // Whether staging/ holds `n` files within 10 seconds. A refused or abandoned upload's staged
+  // object is removed on the blocking pool, possibly just after the answer went out.
+  bool staging_holds(std::size_t n) const {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (files_under(data() / "staging") != n && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return files_under(data() / "staging") == n;
+  }
 
   Instance instance_;
   std::unique_ptr<ServerProcess> server_;
@@ -239,8 +250,24 @@ TEST_F(Files, TheUsersMaximumFileSizeApplies) {
                                            "8\r\n12345678\r\n8\r\n12345678\r\n0\r\n\r\n");
   ASSERT_TRUE(chunked);
   expect_error(*chunked, 413, "too_large");
+  EXPECT_TRUE(staging_holds(0));
   EXPECT_EQ(files_under(data() / "objects"), 1u);
-  EXPECT_EQ(files_under(data() / "staging"), 0u);
+}
+
+TEST_F(Files, AnUploadCutOffMidBodyLeavesNothing) {
+  {
+    TlsClient client;
+    auto connection = client.connect(server_->https());
+    ASSERT_TRUE(connection);
+    Headers headers = acme_.headers();
+    headers.emplace_back("Content-Length", std::to_string(4 * 1024 * 1024));
+    ASSERT_TRUE(connection->send(http_request("PUT", "/api/v1/files?name=cut.bin", headers, false)));
+    ASSERT_TRUE(connection->send(random_bytes(1024 * 1024, 5)));
+    ASSERT_TRUE(staging_holds(1)) << "the upload never started";
+  }  // the client goes away mid-body
+  EXPECT_TRUE(staging_holds(0));
+  EXPECT_EQ(files_under(data() / "objects"), 0u);
+  EXPECT_TRUE(api().call("GET", "/api/v1/files", acme_)->json().at("files").as_array().empty());
 }
 
 TEST_F(Files, UploadNeedsASignedInUser) {
