@@ -32,8 +32,10 @@ struct FileUpload::Digest {
   ~Digest() { EVP_MD_CTX_free(md); }
   Digest(const Digest&) = delete;
   Digest& operator=(const Digest&) = delete;
-  bool update(std::span<const std::uint8_t> bytes) { return EVP_DigestUpdate(md, bytes.data(), bytes.size()) == 1; }
-  std::optional<std::string> final() {
+  bool update(std::span<const std::uint8_t> bytes) const {
+    return EVP_DigestUpdate(md, bytes.data(), bytes.size()) == 1;
+  }
+  std::optional<std::string> final() const {
     std::array<std::uint8_t, 32> out{};
     unsigned n = 0;
     if (EVP_DigestFinal_ex(md, out.data(), &n) != 1 || n != out.size()) return std::nullopt;

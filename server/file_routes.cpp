@@ -18,10 +18,10 @@ namespace http = boost::beast::http;
 namespace {
 
 // An error answer with extra members in its "error" object (the infected file's signature).
-Response error_with(Errc e, boost::json::object extra) {
+Response error_with(Errc e, const boost::json::object& extra) {
   const HttpError h = to_http(e);
   boost::json::object error{{"code", h.code}, {"message", h.default_message}};
-  for (auto& [key, value] : extra) error[key] = std::move(value);
+  for (const auto& [key, value] : extra) error[key] = value;
   return json_response(h.status, boost::json::serialize(boost::json::object{{"error", std::move(error)}}));
 }
 

@@ -554,7 +554,7 @@ class HttpsSession final : public Connection, public std::enable_shared_from_thi
 
   static constexpr std::size_t kReadChunk = 4096;
   // One piece of a streamed body: the most a streaming connection holds of it at a time.
-  static constexpr std::size_t kStreamPiece = 128 * 1024;
+  static constexpr std::size_t kStreamPiece = std::size_t{128} * 1024;
   static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
   ServerState& state_;
