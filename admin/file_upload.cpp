@@ -7,6 +7,8 @@
 
 #include <openssl/evp.h>
 
+#include <future>
+
 namespace furoshiki::admin {
 
 namespace {
@@ -47,12 +49,12 @@ struct FileUpload::Digest {
 FileUpload::FileUpload(UploadServices& services, const TenantScope& scope, UploadInfo info)
     : services_(services), scope_(scope), info_(std::move(info)) {}
 
-boost::system::result<std::unique_ptr<FileUpload>> FileUpload::begin(UploadServices& services, const TenantScope& scope,
+boost::system::result<std::shared_ptr<FileUpload>> FileUpload::begin(UploadServices& services, const TenantScope& scope,
                                                                      UploadInfo info) {
   // Fail closed and early: a file that cannot be scanned is refused before its bytes arrive.
   if (services.scanner.unavailable()) return make_error_code(Errc::kScannerUnavailable);
   if (info.content_type.empty()) info.content_type = "application/octet-stream";
-  std::unique_ptr<FileUpload> upload(new FileUpload(services, scope, std::move(info)));
+  std::shared_ptr<FileUpload> upload(new FileUpload(services, scope, std::move(info)));
   upload->file_id_ = crypto::random_hex(16);
   upload->object_id_ = crypto::random_hex(16);
   crypto::TenantKeyRef ref;
@@ -77,13 +79,6 @@ void FileUpload::discard() {
   }
 }
 
-UploadOutcome FileUpload::finish() {
-  UploadOutcome out = finish_and_commit();
-  // A file not stored leaves nothing behind by the time the caller hears why.
-  if (!out.stored()) discard();
-  return out;
-}
-
 boost::system::error_code FileUpload::append(std::span<const std::uint8_t> bytes) {
   if (error_) return error_;
   if (finished_) return error_ = make_error_code(Errc::kInternal);
@@ -96,28 +91,20 @@ boost::system::error_code FileUpload::append(std::span<const std::uint8_t> bytes
   return {};
 }
 
-scanner::ScanVerdict FileUpload::scan() {
-  auto job = [this](scanner::Scanner& scanner) -> scanner::ScanVerdict {
-    std::unique_ptr<storage::ObjectFileSource> source;
-    if (auto ec = services_.store.open_staging(object_id_, source)) {
-      return scanner::ScanVerdict::error("read_failed", ec.message());
-    }
-    std::unique_ptr<crypto::ObjectOpener> opener;
-    if (auto ec = crypto::ObjectOpener::open(services_.ctx, *source, scope_.org_id(), object_id_,
-                                             services_.keys.lookup_for(scope_.org_id()), opener)) {
-      return scanner::ScanVerdict::error("integrity", ec.message());
-    }
-    return scanner.scan(*opener);
-  };
-  auto submitted = services_.scans.submit(job);
-  if (!submitted) {
-    error_ = submitted.error();
-    return scanner::ScanVerdict::error(error_ == Errc::kScannerBusy ? "scanner_busy" : "no_engine");
+scanner::ScanVerdict FileUpload::scan_with(scanner::Scanner& scanner) {
+  std::unique_ptr<storage::ObjectFileSource> source;
+  if (auto ec = services_.store.open_staging(object_id_, source)) {
+    return scanner::ScanVerdict::error("read_failed", ec.message());
   }
-  return submitted->get();
+  std::unique_ptr<crypto::ObjectOpener> opener;
+  if (auto ec = crypto::ObjectOpener::open(services_.ctx, *source, scope_.org_id(), object_id_,
+                                           services_.keys.lookup_for(scope_.org_id()), opener)) {
+    return scanner::ScanVerdict::error("integrity", ec.message());
+  }
+  return scanner.scan(*opener);
 }
 
-UploadOutcome FileUpload::finish_and_commit() {
+std::optional<UploadOutcome> FileUpload::prepare() {
   UploadOutcome out;
   if (finished_) {
     out.error = make_error_code(Errc::kInternal);
@@ -128,8 +115,8 @@ UploadOutcome FileUpload::finish_and_commit() {
     out.error = error_;
     return out;
   }
-  const auto sha256 = digest_->final();
-  if (!sha256) {
+  sha256_ = digest_->final().value_or("");
+  if (sha256_.empty()) {
     out.error = make_error_code(Errc::kInternal);
     return out;
   }
@@ -145,17 +132,73 @@ UploadOutcome FileUpload::finish_and_commit() {
     record_failure(ec, "write");
     return out;
   }
+  return std::nullopt;
+}
 
-  out.verdict = scan();
-  if (error_) {  // the scan did not run: refused before a verdict
-    out.error = error_;
-    record_failure(error_, "scan");
-    return out;
+// A finish waiting for its scan. Whatever happens to the scan job — run, or dropped unrun when
+// the pool shuts down — `done` is called exactly once: by the job, or else by this destructor.
+struct FileUpload::PendingFinish {
+  std::shared_ptr<FileUpload> upload;
+  std::function<void(UploadOutcome)> done;
+
+  PendingFinish(std::shared_ptr<FileUpload> u, std::function<void(UploadOutcome)> d)
+      : upload(std::move(u)), done(std::move(d)) {}
+  PendingFinish(const PendingFinish&) = delete;
+  PendingFinish& operator=(const PendingFinish&) = delete;
+  ~PendingFinish() {
+    if (done) answer(upload->fail(make_error_code(Errc::kScannerUnavailable), "scan"));
   }
-  if (!out.verdict->is_clean()) {
-    record_refusal(*out.verdict);
-    if (out.verdict->kind == scanner::ScanVerdict::Kind::kError) {
-      out.error = make_error_code(out.verdict->reason == "no_engine" || out.verdict->reason == "definitions_too_old"
+  void answer(UploadOutcome out) {
+    auto d = std::move(done);
+    done = nullptr;
+    d(std::move(out));
+  }
+};
+
+UploadOutcome FileUpload::fail(const boost::system::error_code& ec, std::string_view stage) {
+  UploadOutcome out;
+  out.error = ec;
+  record_failure(ec, stage);
+  discard();
+  return out;
+}
+
+void FileUpload::finish_async(std::shared_ptr<FileUpload> upload, std::function<void(UploadOutcome)> done) {
+  if (auto early = upload->prepare()) {
+    upload->discard();
+    return done(std::move(*early));
+  }
+  auto pending = std::make_shared<PendingFinish>(upload, std::move(done));
+  auto submitted = upload->services_.scans.submit([pending](scanner::Scanner& scanner) {
+    const scanner::ScanVerdict verdict = pending->upload->scan_with(scanner);
+    pending->answer(pending->upload->after_scan(verdict));
+    return verdict;
+  });
+  // Not queued (busy for too long, or no engine): the job was dropped without running.
+  if (!submitted) pending->answer(upload->fail(submitted.error(), "scan"));
+}
+
+UploadOutcome FileUpload::finish() {
+  std::promise<UploadOutcome> result;
+  auto future = result.get_future();
+  finish_async(shared_from_this(), [&result](UploadOutcome out) { result.set_value(std::move(out)); });
+  return future.get();
+}
+
+UploadOutcome FileUpload::after_scan(const scanner::ScanVerdict& verdict) {
+  UploadOutcome out = commit_if_clean(verdict);
+  // A file not stored leaves nothing behind by the time the caller hears why.
+  if (!out.stored()) discard();
+  return out;
+}
+
+UploadOutcome FileUpload::commit_if_clean(const scanner::ScanVerdict& verdict) {
+  UploadOutcome out;
+  out.verdict = verdict;
+  if (!verdict.is_clean()) {
+    record_refusal(verdict);
+    if (verdict.kind == scanner::ScanVerdict::Kind::kError) {
+      out.error = make_error_code(verdict.reason == "no_engine" || verdict.reason == "definitions_too_old"
                                       ? Errc::kScannerUnavailable
                                       : Errc::kInternal);
     }
@@ -174,7 +217,7 @@ UploadOutcome FileUpload::finish_and_commit() {
                   .name = info_.name,
                   .content_type = info_.content_type,
                   .size = received_,
-                  .sha256 = *sha256,
+                  .sha256 = sha256_,
                   .object_id = object_id_,
                   .created_at = std::chrono::time_point_cast<std::chrono::milliseconds>(now)};
   if (info_.retention_days > 0) file.expires_at = file.created_at + std::chrono::days(info_.retention_days);

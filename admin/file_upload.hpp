@@ -68,12 +68,12 @@ struct UploadOutcome {
   bool stored() const { return !error && verdict && verdict->is_clean(); }
 };
 
-class FileUpload {
+class FileUpload : public std::enable_shared_from_this<FileUpload> {
  public:
   // Checks that files can be scanned now (Errc::kScannerUnavailable otherwise: refused before a
   // body byte is read), picks the ids, finds the organization's current tenant key and creates
   // the staged object.
-  [[nodiscard]] static boost::system::result<std::unique_ptr<FileUpload>> begin(UploadServices& services,
+  [[nodiscard]] static boost::system::result<std::shared_ptr<FileUpload>> begin(UploadServices& services,
                                                                                 const TenantScope& scope,
                                                                                 UploadInfo info);
   // Removes the staged object unless it was committed.
@@ -84,9 +84,16 @@ class FileUpload {
   // The next piece of the body. The first error sticks (the upload is then given up).
   [[nodiscard]] boost::system::error_code append(std::span<const std::uint8_t> bytes);
 
-  // The body is complete: seal the last chunk, scan, and commit and record a clean file; record a
-  // refused one. Blocks for the scan (run it off the network threads). Call once. When the file
-  // is not stored, its staged object is gone when this returns.
+  // The body is complete: seal the last chunk, scan on the scan pool, and commit and record a
+  // clean file; record a refused one. `done` is called exactly once with the outcome: from the
+  // scan pool's thread, or from this call when the scan cannot be queued (scanner busy or
+  // unavailable) or the body already failed. No thread waits for the scan. The upload is kept
+  // alive until `done` was called; when the file is not stored, its staged object is gone by
+  // then. Call once (finish_async or finish). Submitting may wait for room in the scan queue
+  // (ScanPoolOptions::queue_wait): call it off the network threads.
+  static void finish_async(std::shared_ptr<FileUpload> upload, std::function<void(UploadOutcome)> done);
+
+  // finish_async(), waiting for the outcome (tests and tools).
   UploadOutcome finish();
 
   std::uint64_t received_bytes() const { return received_; }
@@ -94,10 +101,18 @@ class FileUpload {
 
  private:
   FileUpload(UploadServices& services, const TenantScope& scope, UploadInfo info);
-  UploadOutcome finish_and_commit();
+  // Seals the last chunk and flushes; an outcome when the upload ends there (already failed).
+  std::optional<UploadOutcome> prepare();
+  // Runs on the scan pool's thread.
+  scanner::ScanVerdict scan_with(scanner::Scanner& scanner);
+  UploadOutcome after_scan(const scanner::ScanVerdict& verdict);
+  UploadOutcome commit_if_clean(const scanner::ScanVerdict& verdict);
+  // Records the failure, discards, and returns it as the outcome.
+  UploadOutcome fail(const boost::system::error_code& ec, std::string_view stage);
   // Removes the staged object unless it was committed (idempotent).
   void discard();
-  scanner::ScanVerdict scan();
+  // A finish waiting for its scan (file_upload.cpp).
+  struct PendingFinish;
   void record_refusal(const scanner::ScanVerdict& verdict);
   void record_failure(const boost::system::error_code& ec, std::string_view stage);
 
@@ -110,6 +125,7 @@ class FileUpload {
   std::unique_ptr<crypto::ObjectSealer> sealer_;
   struct Digest;
   std::unique_ptr<Digest> digest_;
+  std::string sha256_;  // hex, once prepare() finished the digest
   std::uint64_t received_ = 0;
   bool committed_ = false;
   bool finished_ = false;

@@ -45,39 +45,51 @@ Response upload_error(const Request& request, const boost::system::error_code& e
   }
 }
 
+// The answer to a finished upload.
+Response upload_answer(const Request& request, const admin::UploadOutcome& outcome) {
+  if (outcome.stored()) {
+    Response res = json_response(http::status::created, boost::json::serialize(file_json(outcome.file)));
+    res.set(http::field::location, "/api/v1/files/" + outcome.file.id);
+    return res;
+  }
+  if (outcome.verdict && !outcome.error) {
+    const auto& v = *outcome.verdict;
+    if (v.kind == scanner::ScanVerdict::Kind::kInfected)
+      return error_with(Errc::kInfected, {{"signature", v.signature}});
+    if (v.kind == scanner::ScanVerdict::Kind::kRefused) return error_with(Errc::kScanRefused, {{"reason", v.reason}});
+  }
+  return upload_error(request, outcome.error ? outcome.error : make_error_code(Errc::kInternal));
+}
+
 // Streams a PUT body into a FileUpload and answers with its outcome.
 class UploadBodyReader final : public BodyReader {
  public:
-  UploadBodyReader(const Request& request, std::unique_ptr<admin::FileUpload> upload)
-      : request_id_(request.request_id), upload_(std::move(upload)) {
-    request_.request_id = request_id_;
-  }
+  UploadBodyReader(const Request& request, std::shared_ptr<admin::FileUpload> upload)
+      : request_id_(std::make_shared<const std::string>(request.request_id)), upload_(std::move(upload)) {}
 
   std::optional<Response> on_body(std::span<const std::uint8_t> piece) override {
-    if (auto ec = upload_->append(piece)) return upload_error(request_, ec);
+    if (auto ec = upload_->append(piece)) return upload_error(log_request(*request_id_), ec);
     return std::nullopt;
   }
 
-  Response on_complete() override {
-    const admin::UploadOutcome outcome = upload_->finish();
-    if (outcome.stored()) {
-      Response res = json_response(http::status::created, boost::json::serialize(file_json(outcome.file)));
-      res.set(http::field::location, "/api/v1/files/" + outcome.file.id);
-      return res;
-    }
-    if (outcome.verdict && !outcome.error) {
-      const auto& v = *outcome.verdict;
-      if (v.kind == scanner::ScanVerdict::Kind::kInfected)
-        return error_with(Errc::kInfected, {{"signature", v.signature}});
-      if (v.kind == scanner::ScanVerdict::Kind::kRefused) return error_with(Errc::kScanRefused, {{"reason", v.reason}});
-    }
-    return upload_error(request_, outcome.error ? outcome.error : make_error_code(Errc::kInternal));
+  void on_complete(std::function<void(Response)> answer) override {
+    // The scan runs on the scan pool; its thread answers (the reader may be gone by then: the
+    // callback holds what it needs).
+    admin::FileUpload::finish_async(upload_, [id = request_id_, answer = std::move(answer)](admin::UploadOutcome out) {
+      answer(upload_answer(log_request(*id), out));
+    });
   }
 
  private:
-  std::string request_id_;
-  Request request_;  // only the request id, for internal_error's log line
-  std::unique_ptr<admin::FileUpload> upload_;
+  // A request that carries only its id: what internal_error() logs.
+  static Request log_request(const std::string& id) {
+    Request r;
+    r.request_id = id;
+    return r;
+  }
+
+  std::shared_ptr<const std::string> request_id_;
+  std::shared_ptr<admin::FileUpload> upload_;
 };
 
 BodyStart start_upload(FileRouteServices& services, const Request& request) {

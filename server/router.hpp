@@ -50,8 +50,10 @@ class BodyReader {
   // The next piece of the body, in order. An answer ends the request there: the rest of the
   // body is not read and the connection is closed after the answer.
   virtual std::optional<Response> on_body(std::span<const std::uint8_t> piece) = 0;
-  // The whole body arrived (possibly empty): the answer.
-  virtual Response on_complete() = 0;
+  // The whole body arrived (possibly empty). `answer` must be called exactly once, from any
+  // thread, now or later (an upload answers when its scan has finished, without holding a
+  // blocking-pool thread meanwhile). It keeps the connection alive until it is called.
+  virtual void on_complete(std::function<void(Response)> answer) = 0;
 };
 
 // What a streaming route decides once the header is in and access is granted (before any body

@@ -405,19 +405,21 @@ class HttpsSession final : public Connection, public std::enable_shared_from_thi
   void complete_stream() {
     phase_ = Phase::kHandling;
     net::post(state_.blocking, [self = shared_from_this(), reader = reader_,
-                                work = net::make_work_guard(stream_.get_executor())] {
-      Response res;
+                                work = net::make_work_guard(stream_.get_executor())]() mutable {
+      auto answer = [self, work](Response res) {
+        net::post(self->stream_.get_executor(), [self, res = std::move(res)]() mutable {
+          self->release_reader();
+          self->send(std::move(res), false);
+        });
+      };
       try {
-        res = reader->on_complete();
+        reader->on_complete(answer);
       } catch (const std::exception& e) {
+        // A reader that throws has not answered (BodyReader's contract).
         log::error("handler_failed",
                    {{"request_id", self->request_id_}, {"route", self->route_->pattern}, {"reason", e.what()}});
-        res = self->error_response(Errc::kInternal);
+        answer(self->error_response(Errc::kInternal));
       }
-      net::post(self->stream_.get_executor(), [self, res = std::move(res)]() mutable {
-        self->release_reader();
-        self->send(std::move(res), false);
-      });
     });
   }
 

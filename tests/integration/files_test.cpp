@@ -158,6 +158,22 @@ TEST_F(Files, UploadsOfEdgeSizesAreStoredAndListed) {
   EXPECT_EQ(files_under(data() / "staging"), 0u);
 }
 
+TEST_F(Files, ConcurrentUploadsAreAllStored) {
+  // More uploads at once than scan threads and blocking-pool threads.
+  constexpr int kUploads = 8;
+  std::vector<std::thread> threads;
+  std::vector<unsigned> statuses(kUploads, 0);
+  for (int i = 0; i < kUploads; ++i) {
+    threads.emplace_back([this, i, &statuses] {
+      statuses[i] = status_of(upload(acme_, "c" + std::to_string(i), random_bytes(1024 * 1024, 100 + i)));
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(statuses, std::vector<unsigned>(kUploads, 201u));
+  EXPECT_EQ(files_under(data() / "objects"), static_cast<std::size_t>(kUploads));
+  EXPECT_EQ(files_under(data() / "staging"), 0u);
+}
+
 TEST_F(Files, ListPagesWithACursor) {
   for (int i = 0; i < 3; ++i) ASSERT_EQ(status_of(upload(acme_, "f" + std::to_string(i), "x")), 201u);
   std::size_t seen = 0;

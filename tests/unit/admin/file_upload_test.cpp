@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <future>
 #include <random>
 
 namespace furoshiki::admin {
@@ -157,6 +158,41 @@ TEST_F(FileUploadTest, RefusedFileIsGoneWhenFinishReturns) {
   const auto out = (*u)->finish();
   EXPECT_FALSE(out.stored());
   EXPECT_EQ(entries(root_ / "staging"), 0u);  // the upload object still lives
+}
+
+TEST_F(FileUploadTest, FinishAsyncAnswersOnceWithoutAScanWhenTheBodyFailed) {
+  auto u = FileUpload::begin(*services_, orgs_->scope_for(org_), info(1));
+  ASSERT_TRUE(u);
+  EXPECT_EQ((*u)->append(random_bytes(2, 5)), Errc::kTooLarge);
+  int calls = 0;
+  FileUpload::finish_async(*u, [&calls](UploadOutcome out) {
+    ++calls;
+    EXPECT_EQ(out.error, Errc::kTooLarge);
+    EXPECT_FALSE(out.verdict);
+  });
+  EXPECT_EQ(calls, 1);  // answered in the call: nothing was queued
+  EXPECT_EQ(entries(root_ / "staging"), 0u);
+}
+
+TEST_F(FileUploadTest, ManyUploadsFinishTogether) {
+  // More uploads than scan threads: each answer comes from the pool, none waits for another.
+  std::vector<std::shared_ptr<FileUpload>> uploads;
+  for (int i = 0; i < 8; ++i) {
+    auto u = FileUpload::begin(*services_, orgs_->scope_for(org_), info());
+    ASSERT_TRUE(u);
+    ASSERT_FALSE((*u)->append(random_bytes(100'000, static_cast<std::uint32_t>(i))));
+    uploads.push_back(*u);
+  }
+  std::vector<std::future<UploadOutcome>> outcomes;
+  for (auto& u : uploads) {
+    auto promise = std::make_shared<std::promise<UploadOutcome>>();
+    outcomes.push_back(promise->get_future());
+    FileUpload::finish_async(u, [promise](UploadOutcome out) { promise->set_value(std::move(out)); });
+  }
+  uploads.clear();  // the pending finishes keep the uploads alive
+  for (auto& f : outcomes) EXPECT_TRUE(f.get().stored());
+  EXPECT_EQ(count("SELECT count(*) FROM files"), 8);
+  EXPECT_EQ(entries(root_ / "staging"), 0u);
 }
 
 TEST_F(FileUploadTest, AbandonedUploadLeavesNothing) {
