@@ -168,14 +168,14 @@ void FileUpload::finish_async(std::shared_ptr<FileUpload> upload, std::function<
     upload->discard();
     return done(std::move(*early));
   }
-  auto pending = std::make_shared<PendingFinish>(upload, std::move(done));
-  auto submitted = upload->services_.scans.submit([pending](scanner::Scanner& scanner) {
-    const scanner::ScanVerdict verdict = pending->upload->scan_with(scanner);
+  auto pending = std::make_shared<PendingFinish>(std::move(upload), std::move(done));
+  auto submitted = pending->upload->services_.scans.submit([pending](scanner::Scanner& scanner) {
+    scanner::ScanVerdict verdict = pending->upload->scan_with(scanner);
     pending->answer(pending->upload->after_scan(verdict));
     return verdict;
   });
   // Not queued (busy for too long, or no engine): the job was dropped without running.
-  if (!submitted) pending->answer(upload->fail(submitted.error(), "scan"));
+  if (!submitted) pending->answer(pending->upload->fail(submitted.error(), "scan"));
 }
 
 UploadOutcome FileUpload::finish() {

@@ -75,9 +75,10 @@ class UploadBodyReader final : public BodyReader {
   void on_complete(std::function<void(Response)> answer) override {
     // The scan runs on the scan pool; its thread answers (the reader may be gone by then: the
     // callback holds what it needs).
-    admin::FileUpload::finish_async(upload_, [id = request_id_, answer = std::move(answer)](admin::UploadOutcome out) {
-      answer(upload_answer(log_request(*id), out));
-    });
+    admin::FileUpload::finish_async(upload_,
+                                    [id = request_id_, answer = std::move(answer)](const admin::UploadOutcome& out) {
+                                      answer(upload_answer(log_request(*id), out));
+                                    });
   }
 
  private:
