@@ -278,20 +278,44 @@ class HttpsSession final : public Connection, public std::enable_shared_from_thi
                           beast::bind_front_handler(&HttpsSession::on_read_body, shared_from_this()));
   }
 
-  void on_read_body(beast::error_code ec, std::size_t n) {
+  // After each body read, whole or streamed: metrics, the deadline, read errors, and the minimum
+  // rate (limits.body_min_bytes_per_interval per body_progress_interval). False when the
+  // connection has been answered or closed instead.
+  bool body_progress(beast::error_code ec, std::size_t n) {
     disarm_deadline();
     state_.metrics.add_bytes_received(n);
-    if (deadline_hit_) return reject(Errc::kRequestTimeout, "body_too_slow");
-    if (ec == http::error::body_limit) return reject(Errc::kTooLarge, "body_too_large");
-    if (ec) return ec == http::error::end_of_stream ? close_socket() : reject(Errc::kBadRequest, "malformed_body");
+    if (deadline_hit_) {
+      reject(Errc::kRequestTimeout, "body_too_slow");
+      return false;
+    }
+    if (ec == http::error::body_limit) {
+      reject(Errc::kTooLarge, "body_too_large");
+      return false;
+    }
+    if (ec) {
+      if (ec == http::error::end_of_stream) {
+        close_socket();
+      } else {
+        reject(Errc::kBadRequest, "malformed_body");
+      }
+      return false;
+    }
     window_bytes_ += n;
     bytes_in_ += n;
     const auto now = Clock::now();
     if (now - window_start_ >= limits_.body_progress_interval) {
-      if (window_bytes_ < limits_.body_min_bytes_per_interval) return reject(Errc::kRequestTimeout, "body_too_slow");
+      if (window_bytes_ < limits_.body_min_bytes_per_interval) {
+        reject(Errc::kRequestTimeout, "body_too_slow");
+        return false;
+      }
       window_start_ = now;
       window_bytes_ = 0;
     }
+    return true;
+  }
+
+  void on_read_body(beast::error_code ec, std::size_t n) {
+    if (!body_progress(ec, n)) return;
     if (body_parser_->is_done()) {
       request_->body = std::move(body_parser_->get().body());
       return invoke_handler();
@@ -364,20 +388,8 @@ class HttpsSession final : public Connection, public std::enable_shared_from_thi
   }
 
   void on_read_stream(beast::error_code ec, std::size_t n) {
-    disarm_deadline();
-    state_.metrics.add_bytes_received(n);
     if (ec == http::error::need_buffer) ec = {};  // the piece is full: hand it on
-    if (deadline_hit_) return reject(Errc::kRequestTimeout, "body_too_slow");
-    if (ec == http::error::body_limit) return reject(Errc::kTooLarge, "body_too_large");
-    if (ec) return ec == http::error::end_of_stream ? close_socket() : reject(Errc::kBadRequest, "malformed_body");
-    window_bytes_ += n;
-    bytes_in_ += n;
-    const auto now = Clock::now();
-    if (now - window_start_ >= limits_.body_progress_interval) {
-      if (window_bytes_ < limits_.body_min_bytes_per_interval) return reject(Errc::kRequestTimeout, "body_too_slow");
-      window_start_ = now;
-      window_bytes_ = 0;
-    }
+    if (!body_progress(ec, n)) return;
     const std::size_t piece = kStreamPiece - stream_parser_->get().body().size;
     if (piece == 0) return do_read_stream();
     phase_ = Phase::kHandling;
