@@ -3,6 +3,7 @@
 #include "admin/audit_log.hpp"
 #include "admin/authenticator.hpp"
 #include "admin/instance.hpp"
+#include "admin/object_reconciliation.hpp"
 #include "admin/operator_authenticator.hpp"
 #include "admin/operator_sessions.hpp"
 #include "admin/organizations.hpp"
@@ -202,6 +203,21 @@ bool clean_up_store(storage::ObjectStore& store) {
   return true;
 }
 
+// Start-up reconciliation of objects/ with the files table, logged. False, with the reason on
+// stderr, when it cannot be done (the database or the data directory answers errors).
+bool remove_unreferenced(db::Database& database, storage::ObjectStore& store) {
+  admin::ReconciliationReport report;
+  if (auto ec = admin::remove_unreferenced_objects(database, store, report)) {
+    ErrorLine() << "furoshiki: cannot reconcile the object store with the database: " << ec.message() << "\n";
+    return false;
+  }
+  boost::json::array removed;
+  for (const auto& id : report.removed) removed.emplace_back(id);
+  log::info("unreferenced_object_removed",
+            {{"count", report.removed.size()}, {"kept", report.referenced}, {"objects", std::move(removed)}});
+  return true;
+}
+
 // The scanner in /readyz (ready only with an engine and definitions young enough) and /metrics.
 void add_scanner_reporting(server::Server& server, scanner::Scanner& scanner, scanner::DefinitionUpdater& updater) {
   server.add_readiness_check("scanner", [&scanner, &updater](std::string& detail) {
@@ -312,6 +328,9 @@ int serve(const std::string& config_file) {
   // Before any upload: what an interrupted upload or commit left behind goes (docs/storage.md).
   storage::ObjectStore store(storage::posix_file_system(), config->storage.data_dir);
   if (!clean_up_store(store)) return kExitFailure;
+  // Still before listening: objects no files row names (a crash between an object's commit and
+  // its row, or between a row's deletion and the object's) go (docs/upload.md, "The crash rule").
+  if (!remove_unreferenced(*database, store)) return kExitFailure;
   // The scan stage. Without definitions the server still starts (so that /readyz can say why and
   // updates can fetch them) but refuses every file: fail closed.
   const auto& sc = config->scanner;

@@ -263,6 +263,23 @@ error_code ObjectStore::clean_up(CleanupReport& report) {
   return fs_.sync_directory(objects_);
 }
 
+error_code ObjectStore::list_objects(std::vector<std::string>& ids) {
+  ids.clear();
+  std::vector<DirectoryEntry> top;
+  if (auto ec = fs_.list_directory(objects_, top)) return ec;
+  for (const auto& entry : top) {
+    if (entry.type != DirectoryEntry::Type::kDirectory || !is_fan_out_name(entry.name)) continue;
+    std::vector<DirectoryEntry> inner;
+    if (auto ec = fs_.list_directory(objects_ / entry.name, inner)) return ec;
+    for (const auto& file : inner) {
+      if (file.type == DirectoryEntry::Type::kFile && is_object_id(file.name) && fan_out(file.name) == entry.name) {
+        ids.push_back(file.name);
+      }
+    }
+  }
+  return {};
+}
+
 error_code ObjectStore::check_space(std::uint64_t n, std::uint64_t reserve_bytes) {
   std::uint64_t free = 0;
   if (auto ec = fs_.free_bytes(root_, free)) return ec;
