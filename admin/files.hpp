@@ -5,7 +5,15 @@
 // A row names a committed object (docs/upload.md): create() runs only after ObjectStore::commit
 // succeeded, and records the file and its audit event in one transaction. remove() deletes the
 // row and records the deletion; the caller removes the object afterwards (an object left by a
-// crash in between is unreferenced and harmless: its row, the only way to it, is gone).
+// crash in between is unreferenced and harmless: its row, the only way to it, is gone; start-up
+// reconciliation removes it, admin/object_reconciliation.hpp).
+//
+// Retention: a file whose expires_at has passed (by the injected clock) is gone for its owner at
+// once — get(), list() and remove() no longer see it — and remove_expired() (the retention
+// sweeper, admin/retention_sweeper.hpp) deletes its row later.
+//
+// Usage: create() and every deletion count the file's bytes in usage_days (admin/usage.hpp) in
+// the same transaction as the row, so the counters never drift from the files table.
 #pragma once
 
 #include "admin/audit_log.hpp"
@@ -16,6 +24,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -43,11 +52,15 @@ struct FilePage {
   std::string next_cursor;  // an opaque key, for the next call's `after`
 };
 
+// Returns the current time; injected by tests. Must be callable from any thread.
+using FileClock = std::function<std::chrono::system_clock::time_point()>;
+
 class FileDirectory {
  public:
   static constexpr std::size_t kMaxPageSize = 500;
 
-  FileDirectory(db::Database& db, AuditLog& audit) : db_(db), audit_(audit) {}
+  // `clock` defaults to the system clock.
+  FileDirectory(db::Database& db, AuditLog& audit, FileClock clock = {});
 
   // Inserts `file` (its org_id must be the scope's) and `event` in one transaction.
   // Errc::kInternal when file.org_id is not the scope's (a bug of the caller).
@@ -68,9 +81,20 @@ class FileDirectory {
   [[nodiscard]] boost::system::result<StoredFile> remove(const TenantScope& scope, const std::string& owner_id,
                                                          const std::string& id, const AuditEvent& event);
 
+  // For the retention sweeper only (service-wide, no scope: it acts for every organization).
+  // Deletes up to `limit` files whose expires_at is at or before now, oldest expiry first, each in
+  // a transaction of its own with its audit event "file.expired" (system actor, in the file's
+  // organization's chain; target the file id; details name and size) and its usage deletion.
+  // `removed` gets the deleted rows (whose objects the caller removes), also when a later file
+  // fails; the error is the first failure.
+  [[nodiscard]] boost::system::error_code remove_expired(std::size_t limit, std::vector<StoredFile>& removed);
+
+  std::chrono::system_clock::time_point now() const { return clock_(); }
+
  private:
   db::Database& db_;
   AuditLog& audit_;
+  FileClock clock_;
 };
 
 }  // namespace furoshiki::admin

@@ -396,6 +396,12 @@ ConfigResult parse_config(std::string_view text, const fs::path& base_dir, std::
     s.reject_unknown();
   }
   {
+    Section s = top.table("files");
+    s.duration("sweep_interval_seconds", config.files.sweep_interval, 1, 86400);
+    s.integer("sweep_batch", config.files.sweep_batch, 1, 10000);
+    s.reject_unknown();
+  }
+  {
     Section s = top.table("web");
     path_key(s, "root");
     s.reject_unknown();

@@ -60,6 +60,13 @@ struct StorageConfig {
   std::filesystem::path data_dir;
 };
 
+// Stored files; see docs/configuration.md [files].
+struct FilesConfig {
+  // How often the retention sweeper deletes expired files (expired files are invisible at once).
+  std::chrono::seconds sweep_interval{300};
+  std::size_t sweep_batch = 200;  // files deleted per pass
+};
+
 struct CryptoConfig {
   std::filesystem::path master_key_file;
   // Name of a systemd credential (LoadCredential=) holding the master key; when set it is read
@@ -119,6 +126,7 @@ struct Config {
   LimitsConfig limits;
   DatabaseConfig database;
   StorageConfig storage;
+  FilesConfig files;
   CryptoConfig crypto;
   ScannerConfig scanner;
   MetricsConfig metrics;

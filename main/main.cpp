@@ -7,6 +7,7 @@
 #include "admin/operator_authenticator.hpp"
 #include "admin/operator_sessions.hpp"
 #include "admin/organizations.hpp"
+#include "admin/retention_sweeper.hpp"
 #include "admin/second_factor.hpp"
 #include "admin/tenant_keys.hpp"
 #include "admin/users.hpp"
@@ -385,6 +386,9 @@ int serve(const std::string& config_file) {
   admin::OrganizationDirectory organizations(crypto_context, *database, keyring, hasher, audit);
   // Files: uploads streamed into the sealer and the staging area, scanned, then committed.
   admin::FileDirectory files(*database, audit);
+  // Expired files are invisible at once; their rows and objects go in the sweeper's passes.
+  admin::RetentionSweeper sweeper(files, store,
+                                  {.interval = config->files.sweep_interval, .batch = config->files.sweep_batch});
   admin::UploadServices uploads{.ctx = crypto_context,
                                 .keys = keyring,
                                 .store = store,
@@ -450,7 +454,10 @@ int serve(const std::string& config_file) {
     });
     server.start();
     updater.start();
-    return server.run();
+    sweeper.start();
+    const int exit_code = server.run();
+    sweeper.stop();
+    return exit_code;
   } catch (const std::exception& e) {
     log::error("startup_failed", {{"reason", e.what()}});
     ErrorLine() << "furoshiki: " << e.what() << "\n";
