@@ -30,6 +30,7 @@
 #include "server/metrics.hpp"
 #include "server/server.hpp"
 #include "server/system_routes.hpp"
+#include "server/usage_routes.hpp"
 #include "server/web_ui.hpp"
 #include "storage/data_directory.hpp"
 #include "storage/object_store.hpp"
@@ -396,6 +397,8 @@ int serve(const std::string& config_file) {
                                 .scans = scan_pool,
                                 .files = files,
                                 .audit = audit};
+  admin::UsageCounters usage(*database);
+  server::UsageRouteServices usage_services{usage};
   server::FileRouteServices file_services{uploads, files, store, sc.max_file_bytes};
   server::ServiceHealthSources health_sources{.scanner = [&scanner] { return scanner.status(); },
                                               .updates = [&updater] { return updater.status(); },
@@ -416,6 +419,7 @@ int serve(const std::string& config_file) {
     server::add_account_routes(server.router(), account_services);
     server::add_system_routes(server.router(), system_services);
     server::add_file_routes(server.router(), file_services);
+    server::add_usage_routes(server.router(), usage_services);
     // The browser UI, when web.root holds a build of it; the API works without it.
     if (!config->web.root.empty()) {
       std::string problem;

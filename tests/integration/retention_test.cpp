@@ -130,5 +130,32 @@ TEST_F(Retention, AnUnreferencedObjectIsRemovedAtStartAndARealOneKept) {
   EXPECT_EQ(status_of(api().call("GET", "/api/v1/files/" + id, admin_)), 200u);
 }
 
+TEST_F(Retention, UsageReportCountsTodaysUploadAndLogin) {
+  ASSERT_FALSE(upload("twelve bytes").empty());
+  const auto by_day = api().call("GET", "/api/v1/admin/usage", admin_);
+  ASSERT_EQ(status_of(by_day), 200u) << (by_day ? by_day->body : "");
+  const auto rows = by_day->json().at("rows").as_array();
+  ASSERT_EQ(rows.size(), 30u);
+  const auto& today = rows.back().as_object();
+  EXPECT_EQ(today.at("uploaded_bytes").to_number<std::int64_t>(), 12);
+  EXPECT_EQ(today.at("stored_bytes").to_number<std::int64_t>(), 12);
+  EXPECT_GE(today.at("logins").to_number<std::int64_t>(), 1);
+  EXPECT_EQ(today.at("transfers").to_number<std::int64_t>(), 0);
+  const auto users = by_day->json().at("users").as_array();
+  ASSERT_EQ(users.size(), 1u);
+  EXPECT_EQ(users[0].at("stored_bytes").to_number<std::int64_t>(), 12);
+
+  const auto by_user = api().call("GET", "/api/v1/admin/usage?group_by=user&from=2026-01-01T00:00:00Z", admin_);
+  ASSERT_EQ(status_of(by_user), 200u) << (by_user ? by_user->body : "");
+  EXPECT_EQ(by_user->json().at("rows").as_array().size(), 1u);
+
+  for (const char* bad : {"?from=2026-02-30", "?from=2020-01-01&to=2026-01-01", "?from=2026-05-02&to=2026-05-01",
+                          "?group_by=month", "?since=2026-01-01"}) {
+    EXPECT_EQ(status_of(api().call("GET", std::string("/api/v1/admin/usage") + bad, admin_)), 400u) << bad;
+  }
+  // Without a session: deny by default.
+  EXPECT_EQ(status_of(api().call("GET", "/api/v1/admin/usage")), 401u);
+}
+
 }  // namespace
 }  // namespace furoshiki::integration
