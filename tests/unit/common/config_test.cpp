@@ -357,3 +357,22 @@ TEST(ScannerConfigTest, EnabledUpdatesNeedASource) {
 
 }  // namespace
 }  // namespace furoshiki
+
+namespace furoshiki {
+namespace {
+
+TEST(ConfigTest, FilesSweepDefaultsAndRange) {
+  const auto defaults = parse("");
+  ASSERT_TRUE(defaults.config) << all_errors(defaults);
+  EXPECT_EQ(defaults.config->files.sweep_interval, std::chrono::seconds(300));
+  EXPECT_EQ(defaults.config->files.sweep_batch, 200u);
+  const auto set = parse("[files]\nsweep_interval_seconds = 1\nsweep_batch = 5\n");
+  ASSERT_TRUE(set.config) << all_errors(set);
+  EXPECT_EQ(set.config->files.sweep_interval, std::chrono::seconds(1));
+  EXPECT_EQ(set.config->files.sweep_batch, 5u);
+  const auto zero = parse("[files]\nsweep_interval_seconds = 0\n");
+  EXPECT_TRUE(has_error(zero, "files.sweep_interval_seconds", 2, "between 1 and 86400")) << all_errors(zero);
+}
+
+}  // namespace
+}  // namespace furoshiki
