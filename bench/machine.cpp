@@ -40,13 +40,13 @@ std::string utc_now() {
   return text;
 }
 
-std::uint64_t peak_rss_kib(pid_t pid) {
+std::uint64_t status_kib(pid_t pid, std::string_view key) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
   std::string line;
   while (std::getline(in, line)) {
-    if (line.starts_with("VmHWM:")) {
+    if (line.starts_with(key) && line.size() > key.size() && line[key.size()] == ':') {
       try {
-        return std::stoull(line.substr(6));
+        return std::stoull(line.substr(key.size() + 1));
       } catch (const std::exception&) {
         return 0;
       }

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace furoshiki::bench {
 
@@ -15,8 +16,10 @@ std::string cpu_model();
 std::string load_average();
 // The current time as "2026-11-25T12:02:00Z".
 std::string utc_now();
-// VmHWM of /proc/<pid>/status in KiB (peak resident set size), or 0 if it cannot be read.
-std::uint64_t peak_rss_kib(pid_t pid);
+// A "Key: N kB" line of /proc/<pid>/status ("VmRSS", "VmHWM") in KiB, or 0 if it cannot be read.
+std::uint64_t status_kib(pid_t pid, std::string_view key);
+// VmHWM of `pid` in KiB: its peak resident set size.
+inline std::uint64_t peak_rss_kib(pid_t pid) { return status_kib(pid, "VmHWM"); }
 // Resets VmHWM of `pid` to its current resident size (writes "5" to /proc/<pid>/clear_refs);
 // false if that is not possible (another user's process, or an old kernel).
 bool reset_peak_rss(pid_t pid);
