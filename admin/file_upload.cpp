@@ -55,6 +55,7 @@ boost::system::result<std::shared_ptr<FileUpload>> FileUpload::begin(UploadServi
   if (services.scanner.unavailable()) return make_error_code(Errc::kScannerUnavailable);
   if (info.content_type.empty()) info.content_type = "application/octet-stream";
   std::shared_ptr<FileUpload> upload(new FileUpload(services, scope, std::move(info)));
+  upload->began_ = std::chrono::steady_clock::now();
   upload->file_id_ = crypto::random_hex(16);
   upload->object_id_ = crypto::random_hex(16);
   crypto::TenantKeyRef ref;
@@ -86,12 +87,15 @@ boost::system::error_code FileUpload::append(std::span<const std::uint8_t> bytes
     return error_ = make_error_code(Errc::kTooLarge);
   }
   received_ += bytes.size();
+  const auto started = std::chrono::steady_clock::now();
   if (!digest_->update(bytes)) return error_ = make_error_code(Errc::kInternal);
   if (auto ec = sealer_->append(bytes)) return error_ = ec;
+  append_time_ += std::chrono::steady_clock::now() - started;
   return {};
 }
 
 scanner::ScanVerdict FileUpload::scan_with(scanner::Scanner& scanner) {
+  scan_started_ = std::chrono::steady_clock::now();
   std::unique_ptr<storage::ObjectFileSource> source;
   if (auto ec = services_.store.open_staging(object_id_, source)) {
     return scanner::ScanVerdict::error("read_failed", ec.message());
@@ -132,6 +136,7 @@ std::optional<UploadOutcome> FileUpload::prepare() {
     record_failure(ec, "write");
     return out;
   }
+  prepared_ = std::chrono::steady_clock::now();
   return std::nullopt;
 }
 
@@ -193,6 +198,7 @@ UploadOutcome FileUpload::after_scan(const scanner::ScanVerdict& verdict) {
 }
 
 UploadOutcome FileUpload::commit_if_clean(const scanner::ScanVerdict& verdict) {
+  const auto scanned = std::chrono::steady_clock::now();
   UploadOutcome out;
   out.verdict = verdict;
   if (!verdict.is_clean()) {
@@ -238,6 +244,17 @@ UploadOutcome FileUpload::commit_if_clean(const scanner::ScanVerdict& verdict) {
     return out;
   }
   committed_ = true;
+  const auto ms = [](std::chrono::steady_clock::duration d) {
+    return std::chrono::duration<double, std::milli>(d).count();
+  };
+  log::info("upload_stored", {{"org_id", scope_.org_id()},
+                              {"file_id", file_id_},
+                              {"bytes", received_},
+                              {"receive_ms", ms(prepared_ - began_)},
+                              {"append_ms", ms(append_time_)},
+                              {"scan_wait_ms", ms(scan_started_ - prepared_)},
+                              {"scan_ms", ms(scanned - scan_started_)},
+                              {"commit_ms", ms(std::chrono::steady_clock::now() - scanned)}});
   out.file = std::move(file);
   return out;
 }

@@ -127,6 +127,11 @@ class FileUpload : public std::enable_shared_from_this<FileUpload> {
   std::unique_ptr<Digest> digest_;
   std::string sha256_;  // hex, once prepare() finished the digest
   std::uint64_t received_ = 0;
+  // Stage timings for the "upload_stored" log line (bench/README.md, bench/transfer): from begin() to the end of
+  // prepare() (the body received, sealed and flushed), the part of it spent in append() (SHA-256,
+  // seal, write), then the scan's start and the commit.
+  std::chrono::steady_clock::time_point began_, prepared_, scan_started_;
+  std::chrono::steady_clock::duration append_time_{};
   bool committed_ = false;
   bool finished_ = false;
   boost::system::error_code error_;

@@ -2,6 +2,7 @@
 // GET /healthz, against a furoshiki it starts itself (or one already running) and, with --nginx,
 // against nginx serving the same response on the same machine. See bench/README.md.
 #include "load.hpp"
+#include "machine.hpp"
 #include "servers.hpp"
 
 #include <boost/json/array.hpp>
@@ -57,36 +58,6 @@ struct ServerRun {
   ListeningServer server;
   std::vector<std::vector<LoadResult>> rounds;  // [scenario][round]
 };
-
-std::string trim(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  return text;
-}
-
-std::string cpu_model() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.starts_with("model name")) return trim(line.substr(line.find(':') + 2));
-  }
-  return "unknown";
-}
-
-std::string load_average() {
-  std::ifstream in("/proc/loadavg");
-  std::string one, five, fifteen;
-  in >> one >> five >> fifteen;
-  return one + " " + five + " " + fifteen;
-}
-
-std::string utc_now() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return text;
-}
 
 // "127.0.0.1:8443" or "[::1]:8443".
 std::optional<std::pair<std::string, std::uint16_t>> parse_host_port(const std::string& text) {

@@ -100,9 +100,7 @@ class Client : public std::enable_shared_from_this<Client> {
   void do_connect() {
     buffer_.clear();
     stream_.emplace(strand_, tls_);
-    // SSL_set_tlsext_host_name() expands to an old-style cast; this is the call it makes.
-    SSL_ctrl(stream_->native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-             const_cast<char*>(run_.server_name.c_str()));
+    set_server_name(stream_->native_handle(), run_.server_name);
     connect_started_ = Clock::now();
     beast::get_lowest_layer(*stream_).expires_after(kOperationTimeout);
     beast::get_lowest_layer(*stream_).async_connect(run_.endpoint,
@@ -223,6 +221,16 @@ class Client : public std::enable_shared_from_this<Client> {
   bool finished_ = false;
 };
 
+// The q-quantile (0 < q ≤ 1) of sorted values, nearest-rank method, in milliseconds.
+double quantile_ms(const std::vector<std::uint64_t>& sorted, double q) {
+  if (sorted.empty()) return 0;
+  auto rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(sorted.size())));
+  rank = std::clamp<std::size_t>(rank, 1, sorted.size());
+  return static_cast<double>(sorted[rank - 1]) / 1e6;
+}
+
+}  // namespace
+
 std::unique_ptr<net::ssl::context> client_tls_context() {
   auto ctx = std::make_unique<net::ssl::context>(net::ssl::context::tls_client);
   SSL_CTX* native = ctx->native_handle();
@@ -237,15 +245,10 @@ std::unique_ptr<net::ssl::context> client_tls_context() {
   return ctx;
 }
 
-// The q-quantile (0 < q ≤ 1) of sorted values, nearest-rank method, in milliseconds.
-double quantile_ms(const std::vector<std::uint64_t>& sorted, double q) {
-  if (sorted.empty()) return 0;
-  auto rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(sorted.size())));
-  rank = std::clamp<std::size_t>(rank, 1, sorted.size());
-  return static_cast<double>(sorted[rank - 1]) / 1e6;
+void set_server_name(SSL* ssl, const std::string& name) {
+  // SSL_set_tlsext_host_name() expands to an old-style cast; this is the call it makes.
+  SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, const_cast<char*>(name.c_str()));
 }
-
-}  // namespace
 
 LoadResult run_load(const Target& target, const LoadSpec& spec, const std::atomic<bool>& stop) {
   const unsigned thread_count = std::max(1u, spec.client_threads);

@@ -8,9 +8,14 @@
 //               requests one after another on each (no pipelining); measures requests per second.
 #pragma once
 
+#include <boost/asio/ssl/context.hpp>
+
+#include <openssl/ssl.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 namespace furoshiki::bench {
@@ -48,6 +53,14 @@ struct LoadResult {
   std::string tls_version;  // negotiated, e.g. "TLSv1.3"
   std::string tls_cipher;   // e.g. "TLS_AES_256_GCM_SHA384"
 };
+
+// The benches' TLS client settings: no certificate verification (the servers' certificates are
+// self-signed), TLS 1.2 or later, ALPN http/1.1, and no session cache or tickets, so that every
+// handshake is a full one.
+std::unique_ptr<boost::asio::ssl::context> client_tls_context();
+
+// Sets the SNI host name of a client connection that has not handshaken yet.
+void set_server_name(SSL* ssl, const std::string& name);
 
 // Runs one scenario against `target` and returns its figures. `stop` ends it early (Ctrl-C).
 // Never throws for network errors; they are counted in LoadResult::errors.

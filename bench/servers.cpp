@@ -25,6 +25,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <system_error>
+#include <utility>
 
 namespace furoshiki::bench {
 namespace fs = std::filesystem;
@@ -180,6 +181,7 @@ http {
     ssl_certificate_key "@PRIVATE_KEY@";
     ssl_protocols TLSv1.2 TLSv1.3;
     ssl_ecdh_curve X25519:prime256v1:secp384r1;
+@EXTRA_LOCATIONS@
     location = /healthz {
       root "@DIR@/www";
       default_type "application/json; charset=utf-8";
@@ -260,12 +262,15 @@ CommandOutput run_command(const std::vector<std::string>& argv, int timeout_seco
 // What the reader thread shares with wait_for_line().
 struct ServerProcess::Output {
   static constexpr std::size_t kMaxKeptLines = 1000;
+  static constexpr std::size_t kMaxWatchedLines = 10000;
 
   std::mutex mutex;
   std::condition_variable changed;
-  std::vector<std::string> lines;  // REQUIRES: mutex. Kept until a marker was found.
-  bool keep = true;                // REQUIRES: mutex. False once nobody waits for lines.
-  bool closed = false;             // REQUIRES: mutex. The pipe reached end of file.
+  std::vector<std::string> lines;    // REQUIRES: mutex. Kept until a marker was found.
+  bool keep = true;                  // REQUIRES: mutex. False once nobody waits for lines.
+  bool closed = false;               // REQUIRES: mutex. The pipe reached end of file.
+  std::string marker;                // REQUIRES: mutex. Lines containing it go to `watched`.
+  std::vector<std::string> watched;  // REQUIRES: mutex.
   std::atomic<bool> quit{false};
 
   void read_loop(int fd) {
@@ -280,12 +285,18 @@ struct ServerProcess::Output {
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) break;
       std::lock_guard lock(mutex);
-      if (!keep) continue;
+      if (!keep && marker.empty()) continue;
       partial.append(buffer, static_cast<std::size_t>(n));
-      for (auto eol = partial.find('\n'); eol != std::string::npos; eol = partial.find('\n')) {
-        if (lines.size() < kMaxKeptLines) lines.push_back(partial.substr(0, eol));
-        partial.erase(0, eol + 1);
+      std::size_t begin = 0;
+      for (auto eol = partial.find('\n'); eol != std::string::npos; eol = partial.find('\n', begin)) {
+        const std::string_view line(partial.data() + begin, eol - begin);
+        if (keep && lines.size() < kMaxKeptLines) lines.emplace_back(line);
+        if (!marker.empty() && watched.size() < kMaxWatchedLines && line.find(marker) != std::string_view::npos) {
+          watched.emplace_back(line);
+        }
+        begin = eol + 1;
       }
+      partial.erase(0, begin);
       changed.notify_all();
     }
     ::close(fd);
@@ -342,6 +353,16 @@ std::string ServerProcess::output_so_far() {
   return text;
 }
 
+void ServerProcess::watch(const std::string& marker) {
+  std::lock_guard lock(output_->mutex);
+  output_->marker = marker;
+}
+
+std::vector<std::string> ServerProcess::take_watched() {
+  std::lock_guard lock(output_->mutex);
+  return std::exchange(output_->watched, {});
+}
+
 bool ServerProcess::running() {
   if (pid_ <= 0) return false;
   if (!wait_exit(pid_, Clock::duration::zero())) return true;
@@ -365,7 +386,7 @@ void ServerProcess::stop(int grace_seconds) {
 }
 
 FuroshikiServer::FuroshikiServer(const fs::path& binary, const fs::path& dir, unsigned io_threads,
-                                 const std::string& log_level) {
+                                 const std::string& log_level, const BeforeServe& before_serve) {
   const fs::path instance = dir / "instance";
   const auto init =
       run_command({binary.string(), "init", "--dir", instance.string(), "--hostname", "localhost", "--port", "8443"});
@@ -399,6 +420,7 @@ FuroshikiServer::FuroshikiServer(const fs::path& binary, const fs::path& dir, un
                              out);
   }
   write_file(config, out);
+  if (before_serve) before_serve(instance, config);
 
   process_.start({binary.string(), "serve", "--config", config.string()});
   endpoint_.host = "127.0.0.1";
@@ -434,7 +456,9 @@ FuroshikiServer::FuroshikiServer(const fs::path& binary, const fs::path& dir, un
 FuroshikiServer::~FuroshikiServer() { process_.stop(40); }
 
 NginxServer::NginxServer(const fs::path& binary, const fs::path& dir, const fs::path& certificate,
-                         const fs::path& private_key, unsigned workers, bool access_log) {
+                         const fs::path& private_key, unsigned workers, bool access_log,
+                         const std::string& extra_locations)
+    : dir_(dir) {
   fs::create_directories(dir / "www");
   fs::create_directories(dir / "logs");
   fs::create_directories(dir / "tmp");
@@ -454,6 +478,7 @@ NginxServer::NginxServer(const fs::path& binary, const fs::path& dir, const fs::
     }
   }
   std::string conf(kNginxConf);
+  substitute(conf, "@EXTRA_LOCATIONS@", extra_locations);
   substitute(conf, "@USER@", user);
   substitute(conf, "@WORKERS@", std::to_string(workers));
   substitute(conf, "@DIR@", dir.string());

@@ -57,6 +57,11 @@ class ServerProcess {
   // The lines kept so far (all of them until wait_for_line() found its line), for error messages.
   std::string output_so_far();
 
+  // From now on, also keep every line that contains `marker` (at most 10,000), even after
+  // wait_for_line() found its line; take_watched() returns them and forgets them.
+  void watch(const std::string& marker);
+  std::vector<std::string> take_watched();
+
   // SIGTERM, then SIGKILL after `grace_seconds`. Idempotent.
   void stop(int grace_seconds);
 
@@ -83,10 +88,15 @@ struct ListeningServer {
 // error) a port found free just before is configured instead.
 class FuroshikiServer {
  public:
+  // `before_serve`, if set, runs after `furoshiki init` and the configuration change, before
+  // `furoshiki serve` starts, with the instance directory and its configuration file (to install
+  // signatures, create organizations with the CLI, ...).
+  using BeforeServe = std::function<void(const std::filesystem::path& instance, const std::filesystem::path& config)>;
   FuroshikiServer(const std::filesystem::path& binary, const std::filesystem::path& dir, unsigned io_threads,
-                  const std::string& log_level);
+                  const std::string& log_level, const BeforeServe& before_serve = {});
   ~FuroshikiServer();
   const ListeningServer& endpoint() const { return endpoint_; }
+  ServerProcess& process() { return process_; }
   const std::filesystem::path& certificate() const { return certificate_; }
   const std::filesystem::path& private_key() const { return private_key_; }
 
@@ -99,17 +109,22 @@ class FuroshikiServer {
 // nginx on 127.0.0.1 with TLS 1.2/1.3 and `workers` worker processes, serving GET /healthz as
 // the static file {"status":"ok"} with the same security headers furoshiki sends, logging each
 // request to a file as furoshiki does to its stderr pipe (unless access_log is false).
+// `extra_locations` is inserted into the server block as is; "@DIR@" in it stands for `dir`.
+// Static files are served from root() (`dir`/www).
 class NginxServer {
  public:
   NginxServer(const std::filesystem::path& binary, const std::filesystem::path& dir,
               const std::filesystem::path& certificate, const std::filesystem::path& private_key, unsigned workers,
-              bool access_log);
+              bool access_log, const std::string& extra_locations = {});
   ~NginxServer();
   const ListeningServer& endpoint() const { return endpoint_; }
+  std::filesystem::path root() const { return dir_ / "www"; }
+  pid_t master_pid() const { return process_.pid(); }
 
  private:
   ServerProcess process_;
   ListeningServer endpoint_;
+  std::filesystem::path dir_;
 };
 
 }  // namespace furoshiki::bench

@@ -1,6 +1,7 @@
 // furoshiki_crypto_bench: seal and open throughput of the encrypted object format
 // (crypto/object_format.hpp) against OpenSSL's raw AES-256-GCM speed (`openssl speed`), with the
 // FIPS provider off and required. See bench/README.md.
+#include "machine.hpp"
 #include "openssl_speed.hpp"
 #include "throughput.hpp"
 
@@ -70,36 +71,6 @@ struct ModeRun {
   std::string speed_command;
   std::vector<RoundResult> rounds;
 };
-
-std::string trim(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  return text;
-}
-
-std::string cpu_model() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.starts_with("model name")) return trim(line.substr(line.find(':') + 2));
-  }
-  return "unknown";
-}
-
-std::string load_average() {
-  std::ifstream in("/proc/loadavg");
-  std::string one, five, fifteen;
-  in >> one >> five >> fifteen;
-  return one + " " + five + " " + fifteen;
-}
-
-std::string utc_now() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return text;
-}
 
 // Called from main() before any other thread exists.
 std::string env_or_empty(const char* name) {

@@ -8,6 +8,8 @@
 #include "scanner/scanner.hpp"
 #include "storage/object_store.hpp"
 
+#include "machine.hpp"
+
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/resource.h>
@@ -38,6 +40,12 @@ namespace crypto = furoshiki::crypto;
 namespace scanner = furoshiki::scanner;
 namespace storage = furoshiki::storage;
 namespace fs = std::filesystem;
+using furoshiki::bench::cpu_model;
+using furoshiki::bench::load_average;
+using furoshiki::bench::utc_now;
+
+// A line of /proc/self/status in KiB ("VmRSS", "VmHWM").
+std::uint64_t status_kib(std::string_view key) { return furoshiki::bench::status_kib(::getpid(), key); }
 
 // The goal this bench checks (issue 4): the stage at >= 95 % of clamscan's single-thread speed.
 constexpr double kTargetRatio = 0.95;
@@ -82,48 +90,6 @@ struct Timing {
   double wall = 0;
   double cpu = 0;  // user + system of the measured thread, pool or child process
 };
-
-std::string trim(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  return text;
-}
-
-std::string cpu_model() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.starts_with("model name")) return trim(line.substr(line.find(':') + 2));
-  }
-  return "unknown";
-}
-
-std::string load_average() {
-  std::ifstream in("/proc/loadavg");
-  std::string one, five, fifteen;
-  in >> one >> five >> fifteen;
-  return one + " " + five + " " + fifteen;
-}
-
-// A line of /proc/self/status in KiB ("VmRSS", "VmHWM").
-std::uint64_t status_kib(std::string_view key) {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.starts_with(key) && line.size() > key.size() && line[key.size()] == ':') {
-      return std::stoull(line.substr(key.size() + 1));
-    }
-  }
-  return 0;
-}
-
-std::string utc_now() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return text;
-}
 
 struct ChildResult {
   int exit_status = -1;
