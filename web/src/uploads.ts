@@ -7,8 +7,11 @@
 // An upload becomes a file only when the scan says clean: the PATCH carrying the last byte
 // answers after the scan (204 clean, or the refusal as JSON); GET /api/v1/uploads/{id} tells
 // where an upload stands when that answer was missed (resumed after a reload, network gone).
-import { Upload, defaultOptions, type DetailedError, type HttpRequest, type HttpResponse, type PreviousUpload } from 'tus-js-client';
+import type { DetailedError, HttpRequest, HttpResponse, PreviousUpload, Upload } from 'tus-js-client';
 import { api, ApiError, ensureCsrf, renewCsrf, setCsrfToken, type UploadStatus } from './api';
+
+// tus-js-client is loaded when first needed, in a chunk of its own: the other pages do not carry it.
+const tus = () => import('tus-js-client');
 
 export const UPLOAD_ENDPOINT = '/api/v1/uploads';
 // Each PATCH carries at most this much: a pause or a broken connection loses at most one chunk.
@@ -119,6 +122,7 @@ const requestHooks = { onBeforeRequest: beforeRequest, onAfterResponse: afterRes
 
 export async function findUnfinished(): Promise<Unfinished[]> {
   try {
+    const { defaultOptions } = await tus();
     const all = await defaultOptions.urlStorage.findAllUploads();
     return all
       .filter((p) => p.uploadUrl && p.uploadUrl.includes(UPLOAD_ENDPOINT))
@@ -136,6 +140,7 @@ export async function findUnfinished(): Promise<Unfinished[]> {
 
 // Gives up an unfinished upload: asks the server to drop it (termination) and forgets it.
 export async function discardUnfinished(u: Unfinished): Promise<void> {
+  const { Upload, defaultOptions } = await tus();
   if (u.url) {
     try {
       await Upload.terminate(u.url, { ...requestHooks, retryDelays: null });
@@ -188,6 +193,7 @@ export class UploadQueue {
       samples: [],
       upload: null as unknown as Upload,
     };
+    const { Upload } = await tus();
     const upload = new Upload(file, {
       endpoint: UPLOAD_ENDPOINT,
       metadata: { filename: file.name, filetype: file.type || 'application/octet-stream' },
@@ -297,6 +303,7 @@ export class UploadQueue {
 
   async #forget(entry: Entry) {
     try {
+      const { defaultOptions } = await tus();
       const previous = await entry.upload.findPreviousUploads();
       for (const p of previous) {
         if (!entry.upload.url || p.uploadUrl === entry.upload.url) await defaultOptions.urlStorage.removeUpload(p.urlStorageKey);
