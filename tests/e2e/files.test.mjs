@@ -161,6 +161,11 @@ test('the page in Japanese', async () => {
   await fileRow(page, '見積書.txt').getByText('スキャン済み：問題なし').waitFor();
   await page.getByText('ここにファイルをドロップ').waitFor();
   await screenshot(page, 'files-list-ja');
+  // On a phone each file is a card.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await fileRow(page, '見積書.txt').getByRole('link', { name: '見積書.txt をダウンロード' }).waitFor();
+  await screenshot(page, 'files-list-ja-phone');
+  await page.setViewportSize({ width: 1280, height: 860 });
   await page.getByRole('banner').getByRole('combobox').selectOption('en');
   await page.getByRole('heading', { name: 'My files', level: 1 }).waitFor();
   expectNoProblems(member);
@@ -207,6 +212,8 @@ test('a clean file and the EICAR file uploaded through the page: one stored, one
 
 test('a 20 MB upload is paused, resumed, continued after a reload and stored', async () => {
   const { page, context } = member;
+  const options = await page.request.fetch('/api/v1/uploads', { method: 'OPTIONS' });
+  assert.equal(options.headers()['tus-version'], '1.0.0', `the server has no tus endpoint (OPTIONS: ${options.status()})`);
   const big = Buffer.alloc(20 * 1024 * 1024);
   for (let i = 0; i < big.length; i += 4) big.writeUInt32LE((i * 2654435761) >>> 0, i);
   const path = join(scratch, 'big.bin'); // a real file: the same name, size and date after a reload
