@@ -19,7 +19,7 @@ namespace fs = std::filesystem;
 namespace http = boost::beast::http;
 
 const std::vector<std::string_view> kWebUiPages = {
-    "/", "/login", "/password", "/account", "/account/2fa", "/admin/users", "/admin/policy", "/admin/log",
+    "/", "/login", "/password", "/account", "/account/2fa", "/files", "/admin/users", "/admin/policy", "/admin/log",
 };
 
 namespace {

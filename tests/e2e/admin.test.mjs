@@ -121,8 +121,9 @@ test('Bob signs in with the one-time password and must choose his own', async ()
   await page.getByLabel('New password', { exact: true }).fill(BOB.password);
   await page.getByLabel('Repeat new password').fill(BOB.password);
   await page.getByRole('button', { name: 'Change password' }).click();
-  await page.waitForURL((url) => url.pathname === '/');
-  await page.getByRole('heading', { name: /Bob Example/ }).waitFor();
+  // A member's home is "My files".
+  await page.waitForURL((url) => url.pathname === '/files');
+  await page.getByRole('heading', { name: 'My files', level: 1 }).waitFor();
   await screenshot(page, 'admin-bob-home');
   // The admin's list now shows that Bob has set his password.
   await admin.page.reload();

@@ -298,7 +298,8 @@ test('an organization that requires two-step sign-in sends a new member to enrol
   assert.equal(await page.getByTestId('recovery-codes').getByRole('listitem').count(), 10);
   await screenshot(page, 'auth-recovery-codes-ja');
   await page.getByRole('button', { name: '完了', exact: true }).click();
-  await page.waitForURL((url) => url.pathname === '/');
+  // A member's home is "My files".
+  await page.waitForURL((url) => url.pathname === '/files');
   await page.getByRole('navigation').waitFor();
 
   // A member: no admin pages in the navigation.

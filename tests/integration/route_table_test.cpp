@@ -30,8 +30,8 @@ constexpr Rule kRules[] = {
     {"/api/v1/files", "signed_in"},
 };
 // The UI's pages: index.html, public (the page asks the API who is signed in).
-const std::set<std::string> kUiPages = {
-    "/", "/login", "/password", "/account", "/account/2fa", "/admin/users", "/admin/policy", "/admin/log"};
+const std::set<std::string> kUiPages = {"/",      "/login",       "/password",     "/account",  "/account/2fa",
+                                        "/files", "/admin/users", "/admin/policy", "/admin/log"};
 
 std::string expected_policy(const std::string& pattern) {
   for (const auto& rule : kRules) {

@@ -29,7 +29,7 @@ export function setCsrfToken(token: string | null): void {
 
 let memoryCsrf: string | null = null;
 
-function csrfToken(): string | null {
+export function csrfToken(): string | null {
   try {
     return sessionStorage.getItem(CSRF_KEY);
   } catch {
@@ -55,13 +55,21 @@ async function errorOf(res: Response): Promise<ApiError> {
   return new ApiError(res.status, code, message, body, Number.isFinite(retry) && retry > 0 ? retry : undefined);
 }
 
-async function renewCsrf(): Promise<boolean> {
+export async function renewCsrf(): Promise<boolean> {
   const res = await fetch('/api/v1/auth/csrf', { credentials: 'same-origin', headers: { Accept: 'application/json' } });
   if (!res.ok) return false;
   const body = (await res.json()) as { csrf_token?: string };
   if (!body.csrf_token) return false;
   setCsrfToken(body.csrf_token);
   return true;
+}
+
+// A token for a request made outside request() (the tus uploads): the tab's, or a new one.
+export async function ensureCsrf(): Promise<string | null> {
+  const token = csrfToken();
+  if (token) return token;
+  await renewCsrf().catch(() => false);
+  return csrfToken();
 }
 
 export interface RequestOptions {
@@ -138,4 +146,30 @@ export interface LoginAnswer {
   csrf_token: string;
   password_change_required: boolean;
   totp_enrolment_required: boolean;
+}
+
+// A stored file (GET /api/v1/files). scan.verdict: "clean", or "not_scanned_too_large" when the
+// file was over the scanner's limit and the policy let it through unscanned.
+export interface StoredFile {
+  id: string;
+  name: string;
+  content_type: string;
+  size: number;
+  sha256: string;
+  created_at: string;
+  expires_at: string | null;
+  scan: { verdict: string };
+}
+
+export interface FilePage {
+  files: StoredFile[];
+  next_cursor: string | null;
+}
+
+// GET /api/v1/uploads/{id}: where a tus upload stands.
+export interface UploadStatus {
+  state: 'receiving' | 'scanning' | 'clean' | 'rejected' | 'failed';
+  file_id?: string | null;
+  reason?: string | null;
+  signature?: string | null;
 }

@@ -14,6 +14,7 @@ import { AdminUsers } from './pages/admin/Users';
 import { AdminPolicy } from './pages/admin/Policy';
 import { AdminLog } from './pages/admin/Log';
 import { Home } from './pages/Home';
+import { Files } from './pages/Files';
 import { NotFound } from './pages/NotFound';
 
 export const PATHS = {
@@ -22,6 +23,7 @@ export const PATHS = {
   totp: '/account/2fa',
   account: '/account',
   home: '/',
+  files: '/files',
   adminUsers: '/admin/users',
   adminPolicy: '/admin/policy',
   adminLog: '/admin/log',
@@ -68,7 +70,8 @@ function Header() {
       </a>
       {user && !restricted && (
         <nav aria-label={t('nav.main')} class="main-nav">
-          {link(PATHS.home, t('nav.home'))}
+          {user.role === 'org_admin' && link(PATHS.home, t('nav.home'))}
+          {link(PATHS.files, t('nav.files'))}
           {link(PATHS.account, t('nav.account'))}
           {user.role === 'org_admin' && link(PATHS.adminUsers, t('nav.admin.users'))}
           {user.role === 'org_admin' && link(PATHS.adminPolicy, t('nav.admin.policy'))}
@@ -115,6 +118,9 @@ function Guard({ children }: { children: ComponentChildren }) {
     target = PATHS.totp;
   } else if (user && path === PATHS.login) {
     target = PATHS.home;
+  } else if (user && user.role !== 'org_admin' && path === PATHS.home) {
+    // A member's home is their files.
+    target = PATHS.files;
   }
 
   useEffect(() => {
@@ -137,6 +143,7 @@ function Routes() {
       <Route path={PATHS.password} component={PasswordChange} />
       <Route path={PATHS.totp} component={TotpEnrol} />
       <Route path={PATHS.account} component={Account} />
+      <Route path={PATHS.files} component={Files} />
       <Route path={PATHS.adminUsers} component={() => <AdminOnly page={AdminUsers} />} />
       <Route path={PATHS.adminPolicy} component={() => <AdminOnly page={AdminPolicy} />} />
       <Route path={PATHS.adminLog} component={() => <AdminOnly page={AdminLog} />} />

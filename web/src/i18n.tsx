@@ -8,12 +8,13 @@ import { common } from './locales/common';
 import { auth } from './locales/auth';
 import { account } from './locales/account';
 import { admin } from './locales/admin';
+import { files } from './locales/files';
 import type { Messages } from './messages';
 
 export type Lang = 'en' | 'ja';
 export const LANGS: readonly Lang[] = ['en', 'ja'];
 
-const all = [common, auth, account, admin] as const;
+const all = [common, auth, account, admin, files] as const;
 type AreaKeys<T> = T extends Messages<infer K> ? K : never;
 export type MessageKey = AreaKeys<(typeof all)[number]>;
 
