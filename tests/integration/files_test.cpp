@@ -209,7 +209,8 @@ TEST_F(Files, DeclaredLengthOverTheLimitIs413BeforeTheBody) {
   ASSERT_TRUE(connection->send(http_request("PUT", "/api/v1/files?name=big", headers, false)));
   const auto r = connection->read_response();  // no body byte was sent
   ASSERT_TRUE(r);
-  expect_error(*r, 413, "too_large");
+  expect_error(*r, 413, "too_large_to_scan");
+  EXPECT_TRUE(staging_holds(0));
 }
 
 TEST_F(Files, ChunkedBodyIsStreamedToo) {
@@ -354,6 +355,155 @@ TEST_F(Files, StartUpRemovesStagingLeftovers) {
   server_ = ServerProcess::start(instance_);
   EXPECT_EQ(files_under(data() / "staging"), 0u);
   EXPECT_FALSE(server_->events("object_store_cleaned").empty());
+}
+
+// --- limits (docs/upload.md "Limits") ---------------------------------------------------------
+
+class FileLimits : public Files {
+ protected:
+  std::string my_id(const SignedIn& who) {
+    const auto me = api().call("GET", "/api/v1/me", who);
+    return me ? std::string(me->json().at("id").as_string()) : "";
+  }
+  void set_rights(const SignedIn& who, boost::json::object rights) {
+    const auto patched = api().call("PATCH", "/api/v1/admin/users/" + my_id(who), who, {{"rights", rights}});
+    ASSERT_EQ(status_of(patched), 200u) << (patched ? patched->body : "");
+  }
+  void set_files_policy(const SignedIn& who, boost::json::object files) {
+    const auto put = api().call("PUT", "/api/v1/admin/policy", who, {{"files", files}});
+    ASSERT_EQ(status_of(put), 200u) << (put ? put->body : "");
+  }
+  // A PUT declaring `length` and sending no body byte: the answer must come before the body.
+  std::optional<HttpResponse> declare_only(const SignedIn& who, std::uint64_t length) {
+    TlsClient client;
+    auto connection = client.connect(server_->https());
+    if (!connection) return std::nullopt;
+    Headers headers = who.headers();
+    headers.emplace_back("Content-Length", std::to_string(length));
+    if (!connection->send(http_request("PUT", "/api/v1/files?name=declared", headers, false))) return std::nullopt;
+    return connection->read_response(std::chrono::seconds(30));
+  }
+  std::optional<HttpResponse> chunked(const SignedIn& who, std::size_t chunks, std::size_t chunk_bytes) {
+    TlsClient client;
+    auto connection = client.connect(server_->https());
+    if (!connection) return std::nullopt;
+    Headers headers = who.headers();
+    headers.emplace_back("Transfer-Encoding", "chunked");
+    if (!connection->send(http_request("PUT", "/api/v1/files?name=chunked", headers, false))) return std::nullopt;
+    char size[32];
+    std::snprintf(size, sizeof size, "%zx\r\n", chunk_bytes);
+    const std::string chunk = std::string(size) + std::string(chunk_bytes, 'c') + "\r\n";
+    for (std::size_t i = 0; i < chunks; ++i) {
+      if (!connection->send(chunk)) break;  // answered and closed early
+    }
+    connection->send("0\r\n\r\n");
+    return connection->read_response(std::chrono::seconds(30));
+  }
+  std::size_t denied_events(const std::string& reason) {
+    std::size_t n = 0;
+    for (const auto& line : server_->events("upload_denied")) {
+      n += line.contains("reason") && line.at("reason") == reason.c_str() ? 1 : 0;
+    }
+    return n;
+  }
+  std::size_t listed(const SignedIn& who) {
+    return api().call("GET", "/api/v1/files", who)->json().at("files").as_array().size();
+  }
+};
+
+TEST_F(FileLimits, TheUsersQuotaRefusesADeclaredLengthBeforeTheBody) {
+  set_rights(acme_, {{"quota_bytes", 1000}});
+  ASSERT_EQ(status_of(upload(acme_, "a", std::string(600, 'a'))), 201u);
+  const auto r = declare_only(acme_, 401);
+  ASSERT_TRUE(r);
+  expect_error(*r, 507, "quota_exceeded");
+  EXPECT_EQ(denied_events("user_quota_exceeded"), 1u);
+  EXPECT_EQ(status_of(upload(acme_, "b", std::string(400, 'b'))), 201u) << "exactly the quota";
+  EXPECT_TRUE(staging_holds(0));
+}
+
+TEST_F(FileLimits, AChunkedBodyOverTheQuotaIsStoppedAndNothingIsStored) {
+  set_rights(acme_, {{"quota_bytes", 1 << 20}});
+  const auto r = chunked(acme_, 40, 64 * 1024);  // 2.5 MiB
+  ASSERT_TRUE(r);
+  expect_error(*r, 507, "quota_exceeded");
+  EXPECT_TRUE(staging_holds(0));
+  EXPECT_EQ(files_under(data() / "objects"), 0u);
+  EXPECT_EQ(listed(acme_), 0u);
+  EXPECT_EQ(status_of(chunked(acme_, 8, 64 * 1024)), 201u) << "half a MiB still fits";
+}
+
+TEST_F(FileLimits, TheOrganizationQuotaCountsEveryUser) {
+  set_files_policy(acme_, {{"quota_bytes", 1000}});
+  // A second user of acme.
+  const auto created = api().call("POST", "/api/v1/admin/users", acme_, {{"email", "bob@acme.test"}});
+  ASSERT_EQ(status_of(created), 201u) << (created ? created->body : "");
+  const std::string otp(created->json().at("one_time_password").as_string());
+  const SignedIn bob = signed_in("acme", "bob@acme.test", otp);
+  ASSERT_EQ(status_of(upload(acme_, "a", std::string(700, 'a'))), 201u);
+  const auto r = upload(bob, "b", std::string(301, 'b'));
+  ASSERT_TRUE(r);
+  expect_error(*r, 507, "quota_exceeded");
+  EXPECT_EQ(denied_events("organization_quota_exceeded"), 1u);
+  EXPECT_EQ(status_of(upload(bob, "b", std::string(300, 'b'))), 201u);
+  EXPECT_EQ(status_of(upload(beta_, "other org", std::string(5000, 'x'))), 201u) << "beta has no quota";
+}
+
+TEST_F(FileLimits, ThePolicysMaximumFileSizeApplies) {
+  set_files_policy(acme_, {{"max_file_bytes", 100}});
+  const auto r = declare_only(acme_, 101);
+  ASSERT_TRUE(r);
+  expect_error(*r, 413, "too_large");
+  EXPECT_EQ(status_of(upload(acme_, "ok", std::string(100, 'x'))), 201u);
+  EXPECT_EQ(status_of(upload(beta_, "ok", std::string(101, 'x'))), 201u);
+}
+
+TEST_F(FileLimits, ThePolicyIsValidated) {
+  const auto bad = api().call("PUT", "/api/v1/admin/policy", acme_, {{"files", {{"quota", 1}}}});
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400u) << bad->body;
+  const auto range = api().call("PUT", "/api/v1/admin/policy", acme_,
+                                {{"files", {{"default_retention_days", 10}, {"max_retention_days", 5}}}});
+  ASSERT_TRUE(range);
+  expect_error(*range, 422, "invalid_policy");
+}
+
+TEST_F(FileLimits, ChunkedBodyPastTheScanLimitIsTooLargeToScan) {
+  server_.reset();
+  instance_.set("scanner", "max_file_bytes", "1048576");
+  server_ = ServerProcess::start(instance_);
+  const auto r = chunked(acme_, 40, 64 * 1024);
+  ASSERT_TRUE(r);
+  expect_error(*r, 413, "too_large_to_scan");
+  EXPECT_TRUE(staging_holds(0));
+}
+
+TEST_F(FileLimits, AllowedFilesTooLargeToScanAreStoredLabelled) {
+  server_.reset();
+  instance_.set("scanner", "max_file_bytes", "1048576");
+  server_ = ServerProcess::start(instance_);
+  set_files_policy(acme_, {{"allow_unscanned_too_large", true}});
+  const std::string body = random_bytes(2 * 1024 * 1024 + 5, 9);
+  const auto put = upload(acme_, "big.bin", body);
+  ASSERT_EQ(status_of(put), 201u) << (put ? put->body : "");
+  EXPECT_EQ(put->json().at("scan").at("verdict").as_string(), "not_scanned_too_large");
+  EXPECT_EQ(put->json().at("sha256").as_string(), sha256_hex(body));
+  // beta does not allow it.
+  const auto refused = upload(beta_, "big.bin", body);
+  ASSERT_TRUE(refused);
+  expect_error(*refused, 413, "too_large_to_scan");
+}
+
+TEST_F(FileLimits, AReserveLargerThanTheFreeSpaceIs507BeforeTheBody) {
+  server_.reset();
+  instance_.set("storage", "reserve_bytes", std::to_string(std::uint64_t{1} << 49));
+  server_ = ServerProcess::start(instance_);
+  const auto r = declare_only(acme_, 1000);
+  ASSERT_TRUE(r);
+  expect_error(*r, 507, "insufficient_storage");
+  EXPECT_EQ(denied_events("insufficient_storage"), 1u);
+  EXPECT_TRUE(staging_holds(0));
+  EXPECT_EQ(files_under(data() / "objects"), 0u);
 }
 
 }  // namespace
