@@ -417,9 +417,11 @@ TEST_F(FileLimits, TheUsersQuotaRefusesADeclaredLengthBeforeTheBody) {
   const auto r = declare_only(acme_, 401);
   ASSERT_TRUE(r);
   expect_error(*r, 507, "quota_exceeded");
-  EXPECT_EQ(denied_events("user_quota_exceeded"), 1u);
   EXPECT_EQ(status_of(upload(acme_, "b", std::string(400, 'b'))), 201u) << "exactly the quota";
   EXPECT_TRUE(staging_holds(0));
+  // The log reaches the test through a pipe, after the answer.
+  EXPECT_TRUE(server_->wait_for_event("upload_denied", std::chrono::seconds(10)));
+  EXPECT_EQ(denied_events("user_quota_exceeded"), 1u);
 }
 
 TEST_F(FileLimits, AChunkedBodyOverTheQuotaIsStoppedAndNothingIsStored) {
@@ -501,9 +503,10 @@ TEST_F(FileLimits, AReserveLargerThanTheFreeSpaceIs507BeforeTheBody) {
   const auto r = declare_only(acme_, 1000);
   ASSERT_TRUE(r);
   expect_error(*r, 507, "insufficient_storage");
-  EXPECT_EQ(denied_events("insufficient_storage"), 1u);
   EXPECT_TRUE(staging_holds(0));
   EXPECT_EQ(files_under(data() / "objects"), 0u);
+  EXPECT_TRUE(server_->wait_for_event("upload_denied", std::chrono::seconds(10)));
+  EXPECT_EQ(denied_events("insufficient_storage"), 1u);
 }
 
 }  // namespace
