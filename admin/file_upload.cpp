@@ -4,6 +4,7 @@
 #include "common/error.hpp"
 #include "common/log.hpp"
 #include "crypto/random.hpp"
+#include "storage/errors.hpp"
 
 #include <openssl/evp.h>
 
@@ -51,13 +52,34 @@ FileUpload::FileUpload(UploadServices& services, const TenantScope& scope, Uploa
 
 boost::system::result<std::shared_ptr<FileUpload>> FileUpload::begin(UploadServices& services, const TenantScope& scope,
                                                                      UploadInfo info) {
-  // Fail closed and early: a file that cannot be scanned is refused before its bytes arrive.
-  if (services.scanner.unavailable()) return make_error_code(Errc::kScannerUnavailable);
   if (info.content_type.empty()) info.content_type = "application/octet-stream";
   std::shared_ptr<FileUpload> upload(new FileUpload(services, scope, std::move(info)));
   upload->began_ = std::chrono::steady_clock::now();
   upload->file_id_ = crypto::random_hex(16);
   upload->object_id_ = crypto::random_hex(16);
+  const auto& in = upload->info_;
+  upload->max_file_bytes_ = effective_max_file_bytes(in.max_bytes, in.policy);
+  upload->info_.retention_days = effective_retention_days(in.retention_days, in.policy);
+  auto& files = services.files;
+  const std::string owner = in.owner_id;
+  upload->accounts_ = {
+      QuotaAccount{.key = scope.org_id() + "/" + owner,
+                   .quota_bytes = in.quota_bytes,
+                   .stored = [&files, scope, owner] { return files.stored_bytes(scope, owner); }},
+      QuotaAccount{.key = scope.org_id(),
+                   .quota_bytes = in.policy.quota_bytes,
+                   .stored = [&files, scope] { return files.stored_bytes(scope); }},
+  };
+  // Everything the declared length decides is refused before a body byte is read.
+  if (in.declared_bytes) {
+    if (auto ec = upload->check_size(*in.declared_bytes)) return ec;
+  }
+  // Fail closed and early: a file that cannot be scanned is refused before its bytes arrive.
+  if (services.scanner.unavailable()) return make_error_code(Errc::kScannerUnavailable);
+  if (in.declared_bytes) {
+    if (auto ec = upload->reserve_quota(*in.declared_bytes)) return ec;
+    if (auto ec = upload->check_space(*in.declared_bytes)) return ec;
+  }
   crypto::TenantKeyRef ref;
   crypto::SecretKey key;
   if (auto ec = services.keys.current(scope.org_id(), ref, key)) return ec;
@@ -68,7 +90,73 @@ boost::system::result<std::shared_ptr<FileUpload>> FileUpload::begin(UploadServi
   return upload;
 }
 
-FileUpload::~FileUpload() { discard(); }
+std::uint64_t FileUpload::body_limit() const {
+  const auto& limits = services_.limits;
+  const std::uint64_t cap = std::max(limits.hard_max_bytes, limits.scan_max_bytes);
+  return min_nonzero(max_file_bytes_, cap);
+}
+
+boost::system::error_code FileUpload::check_size(std::uint64_t bytes) {
+  const auto& limits = services_.limits;
+  switch (decide_size(bytes, max_file_bytes_, info_.policy.allow_unscanned_too_large, limits)) {
+    case SizeDecision::kScan:
+    case SizeDecision::kUnscanned: return {};
+    case SizeDecision::kTooLarge: {
+      const std::uint64_t limit =
+          min_nonzero(max_file_bytes_, info_.policy.allow_unscanned_too_large ? limits.hard_max_bytes : 0);
+      record_denied("too_large", {{"bytes", bytes}, {"max_file_bytes", limit}});
+      return make_error_code(Errc::kTooLarge);
+    }
+    case SizeDecision::kTooLargeToScan:
+      record_denied("too_large_to_scan", {{"bytes", bytes}, {"scan_max_bytes", limits.scan_max_bytes}});
+      return make_error_code(Errc::kTooLargeToScan);
+  }
+  return make_error_code(Errc::kInternal);
+}
+
+boost::system::error_code FileUpload::reserve_quota(std::uint64_t total) {
+  if (total <= reserved_) return {};
+  QuotaShortfall shortfall;
+  const std::uint64_t more = total - reserved_;
+  if (auto ec = services_.reservations->reserve(accounts_, more, shortfall)) {
+    if (ec == Errc::kQuotaExceeded) {
+      const bool user = shortfall.key != scope_.org_id();
+      record_denied(user ? "user_quota_exceeded" : "organization_quota_exceeded",
+                    {{"bytes", total},
+                     {"quota_bytes", shortfall.quota_bytes},
+                     {"stored_bytes", shortfall.stored_bytes},
+                     {"reserved_bytes", shortfall.reserved_bytes}});
+    }
+    return ec;
+  }
+  reserved_ = total;
+  return {};
+}
+
+void FileUpload::release_quota() {
+  if (reserved_ == 0) return;
+  services_.reservations->release(accounts_, reserved_);
+  reserved_ = 0;
+}
+
+boost::system::error_code FileUpload::check_space(std::uint64_t more_plaintext) {
+  const std::uint64_t sealed = storage::sealed_object_bytes(more_plaintext);
+  if (auto ec = services_.store.check_space(sealed, services_.limits.reserve_bytes)) {
+    if (ec == storage::StorageErrc::kBelowReserve) {
+      record_denied("insufficient_storage", {{"bytes", more_plaintext},
+                                             {"sealed_bytes", sealed},
+                                             {"reserve_bytes", services_.limits.reserve_bytes},
+                                             {"received_bytes", received_}});
+    }
+    return ec;
+  }
+  return {};
+}
+
+FileUpload::~FileUpload() {
+  discard();
+  release_quota();
+}
 
 void FileUpload::discard() {
   if (committed_ || !sink_) return;
@@ -83,13 +171,44 @@ void FileUpload::discard() {
 boost::system::error_code FileUpload::append(std::span<const std::uint8_t> bytes) {
   if (error_) return error_;
   if (finished_) return error_ = make_error_code(Errc::kInternal);
-  if (bytes.size() > info_.max_bytes - std::min(received_, info_.max_bytes)) {
-    return error_ = make_error_code(Errc::kTooLarge);
+  const std::uint64_t total = received_ + bytes.size();
+  if (!info_.declared_bytes || total > *info_.declared_bytes) {
+    if (auto ec = check_size(total)) return error_ = ec;
+    // Without a declared length the reservation grows with the body, a step ahead where the
+    // quota leaves room; the body stops as soon as it passes the quota.
+    const std::uint64_t ahead = total + services_.limits.space_check_bytes;
+    QuotaShortfall ignored;
+    if (total > reserved_) {
+      bool any_quota = false;
+      for (const auto& a : accounts_) any_quota = any_quota || a.quota_bytes > 0;
+      if (any_quota) {
+        // Try a step ahead quietly first, then exactly what is needed (recorded when refused).
+        auto probe = services_.reservations->reserve(accounts_, ahead - reserved_, ignored);
+        if (!probe) {
+          reserved_ = ahead;
+        } else if (auto ec = reserve_quota(total)) {
+          return error_ = ec;
+        }
+      }
+    }
   }
-  received_ += bytes.size();
+  // The free space, every few MiB: the rest of the declared length, or the next step.
+  if (total - space_checked_at_ >= services_.limits.space_check_bytes) {
+    space_checked_at_ = total;
+    const std::uint64_t rest = info_.declared_bytes && *info_.declared_bytes > total
+                                   ? *info_.declared_bytes - total
+                                   : services_.limits.space_check_bytes;
+    if (auto ec = check_space(rest)) return error_ = ec;
+  }
+  received_ = total;
   const auto started = std::chrono::steady_clock::now();
   if (!digest_->update(bytes)) return error_ = make_error_code(Errc::kInternal);
-  if (auto ec = sealer_->append(bytes)) return error_ = ec;
+  if (auto ec = sealer_->append(bytes)) {
+    if (ec == boost::system::errc::no_space_on_device) {
+      record_denied("disk_full", {{"received_bytes", received_}});
+    }
+    return error_ = ec;
+  }
   append_time_ += std::chrono::steady_clock::now() - started;
   return {};
 }
@@ -173,6 +292,13 @@ void FileUpload::finish_async(std::shared_ptr<FileUpload> upload, std::function<
     upload->discard();
     return done(std::move(*early));
   }
+  if (upload->received_ > upload->services_.limits.scan_max_bytes) {
+    // Only reachable when the policy allows files too large to scan (check_size).
+    UploadOutcome out = upload->commit_unscanned();
+    if (!out.stored()) upload->discard();
+    upload->release_quota();
+    return done(std::move(out));
+  }
   auto pending = std::make_shared<PendingFinish>(std::move(upload), std::move(done));
   auto submitted = pending->upload->services_.scans.submit([pending](scanner::Scanner& scanner) {
     scanner::ScanVerdict verdict = pending->upload->scan_with(scanner);
@@ -194,7 +320,15 @@ UploadOutcome FileUpload::after_scan(const scanner::ScanVerdict& verdict) {
   UploadOutcome out = commit_if_clean(verdict);
   // A file not stored leaves nothing behind by the time the caller hears why.
   if (!out.stored()) discard();
+  // A stored file counts as stored now: its reservation is no longer needed.
+  release_quota();
   return out;
+}
+
+UploadOutcome FileUpload::commit_unscanned() {
+  UploadOutcome out;
+  out.unscanned = true;
+  return commit_file(std::move(out), "not_scanned_too_large");
 }
 
 UploadOutcome FileUpload::commit_if_clean(const scanner::ScanVerdict& verdict) {
@@ -210,7 +344,10 @@ UploadOutcome FileUpload::commit_if_clean(const scanner::ScanVerdict& verdict) {
     }
     return out;
   }
+  return commit_file(std::move(out), "clean");
+}
 
+UploadOutcome FileUpload::commit_file(UploadOutcome out, std::string scan_verdict) {
   if (auto ec = services_.store.commit(object_id_, *sink_)) {
     out.error = ec;
     record_failure(ec, "commit");
@@ -225,14 +362,21 @@ UploadOutcome FileUpload::commit_if_clean(const scanner::ScanVerdict& verdict) {
                   .size = received_,
                   .sha256 = sha256_,
                   .object_id = object_id_,
-                  .created_at = std::chrono::time_point_cast<std::chrono::milliseconds>(now)};
+                  .created_at = std::chrono::time_point_cast<std::chrono::milliseconds>(now),
+                  .expires_at = std::nullopt,
+                  .scan_verdict = std::move(scan_verdict),
+                  .scan_detail = {}};
   if (info_.retention_days > 0) file.expires_at = file.created_at + std::chrono::days(info_.retention_days);
   AuditEvent event = info_.actor;
   event.chain = AuditChain::organization(scope_.org_id());
   event.action = "file.upload";
   event.target = file.id;
   event.outcome = AuditOutcome::kSuccess;
-  event.details = {{"name", file.name}, {"size", file.size}, {"sha256", file.sha256}, {"verdict", "clean"}};
+  event.details = {{"name", file.name}, {"size", file.size}, {"sha256", file.sha256}, {"verdict", file.scan_verdict}};
+  if (out.unscanned) {
+    event.details["scan"] = "not scanned: too large";
+    event.details["scan_max_bytes"] = services_.limits.scan_max_bytes;
+  }
   if (auto ec = services_.files.create(scope_, file, event)) {
     // The object is committed but no row names it: take it out again, so that nothing unrecorded
     // stays in the store (a crash here leaves an unreachable object, never a visible one).
@@ -272,6 +416,22 @@ void FileUpload::record_refusal(const scanner::ScanVerdict& verdict) {
     log::error("audit_append_failed", {{"action", event.action}, {"reason", ec.message()}});
   }
   log::warn("upload_refused", {{"org_id", scope_.org_id()}, {"file_id", file_id_}, {"verdict", verdict.to_string()}});
+}
+
+void FileUpload::record_denied(std::string_view reason, boost::json::object numbers) {
+  AuditEvent event = info_.actor;
+  event.chain = AuditChain::organization(scope_.org_id());
+  event.action = "file.upload";
+  event.target = file_id_;
+  event.outcome = AuditOutcome::kDenied;
+  event.details = std::move(numbers);
+  event.details["name"] = info_.name;
+  event.details["reason"] = reason;
+  if (info_.declared_bytes) event.details["declared_bytes"] = *info_.declared_bytes;
+  if (auto ec = services_.audit.append(event)) {
+    log::error("audit_append_failed", {{"action", event.action}, {"reason", ec.message()}});
+  }
+  log::warn("upload_denied", {{"org_id", scope_.org_id()}, {"file_id", file_id_}, {"reason", std::string(reason)}});
 }
 
 void FileUpload::record_failure(const boost::system::error_code& ec, std::string_view stage) {

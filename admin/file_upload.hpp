@@ -16,6 +16,7 @@
 #include "admin/files.hpp"
 #include "admin/tenant_keys.hpp"
 #include "admin/tenant_scope.hpp"
+#include "admin/upload_limits.hpp"
 #include "crypto/object_format.hpp"
 #include "scanner/scan_pool.hpp"
 #include "storage/object_store.hpp"
@@ -42,15 +43,26 @@ struct UploadServices {
   AuditLog& audit;
   // Now; injectable for tests. Defaults to the system clock.
   std::function<std::chrono::system_clock::time_point()> clock{};
+  // What the instance allows: scanner limit, hard cap, disk reserve (upload_limits.hpp).
+  UploadLimits limits{};
+  // Bytes reserved by uploads in progress, per quota (shared by every upload of the instance).
+  std::shared_ptr<UploadReservations> reservations = std::make_shared<UploadReservations>();
 };
 
 // What the uploader says about the file.
 struct UploadInfo {
   std::string owner_id;
-  std::string name;                  // REQUIRES: normalize_file_name() output
-  std::string content_type;          // as declared; "application/octet-stream" when empty
-  std::uint64_t max_bytes = 0;       // plaintext limit; more is refused with Errc::kTooLarge
-  std::uint32_t retention_days = 0;  // 0: kept until deleted
+  std::string name;          // REQUIRES: normalize_file_name() output
+  std::string content_type;  // as declared; "application/octet-stream" when empty
+  // The length the client declared (Content-Length, Upload-Length); nullopt for a chunked body.
+  // Checked before any body byte: size limits, quotas, the disk reserve.
+  std::optional<std::uint64_t> declared_bytes;
+  // The uploader's own limits (rights.max_file_bytes, rights.quota_bytes); 0: none, the
+  // organization's policy applies. More is refused with Errc::kTooLarge / kQuotaExceeded.
+  std::uint64_t max_bytes = 0;
+  std::uint64_t quota_bytes = 0;
+  std::uint32_t retention_days = 0;  // rights.max_retention_days; 0: the policy's default (or kept)
+  FilePolicy policy{};               // the organization's "files" policy
   // The actor part of the audit events (actor, client, user agent); chain, action, target,
   // outcome and details are filled in here.
   AuditEvent actor{AuditChain::service()};
@@ -59,20 +71,26 @@ struct UploadInfo {
 // How an upload ended.
 struct UploadOutcome {
   // Set when the upload failed for a reason other than the verdict: Errc::kTooLarge,
-  // kScannerUnavailable, kScannerBusy, a storage error (ENOSPC: the disk is full) or kInternal.
+  // kTooLargeToScan, kQuotaExceeded, StorageErrc::kBelowReserve, kScannerUnavailable,
+  // kScannerBusy, a storage error (ENOSPC: the disk is full) or kInternal.
   boost::system::error_code error;
   // The scan's verdict when there was a scan; a file is stored only when it is clean.
   std::optional<scanner::ScanVerdict> verdict;
-  StoredFile file;  // the stored file when !error and verdict->is_clean()
+  StoredFile file;  // the stored file when stored()
+  // Stored without a scan: larger than the scanner can scan, and the policy allows it
+  // (file.scan_verdict "not_scanned_too_large").
+  bool unscanned = false;
 
-  bool stored() const { return !error && verdict && verdict->is_clean(); }
+  bool stored() const { return !error && (unscanned || (verdict && verdict->is_clean())); }
 };
 
 class FileUpload : public std::enable_shared_from_this<FileUpload> {
  public:
-  // Checks that files can be scanned now (Errc::kScannerUnavailable otherwise: refused before a
-  // body byte is read), picks the ids, finds the organization's current tenant key and creates
-  // the staged object.
+  // Before a body byte is read: checks the declared length against the size limits
+  // (Errc::kTooLarge, kTooLargeToScan), that files can be scanned now (kScannerUnavailable), the
+  // quotas (kQuotaExceeded; the declared length is reserved) and the disk reserve
+  // (StorageErrc::kBelowReserve); each refusal is an audit event file.upload (denied). Then picks
+  // the ids, finds the organization's current tenant key and creates the staged object.
   [[nodiscard]] static boost::system::result<std::shared_ptr<FileUpload>> begin(UploadServices& services,
                                                                                 const TenantScope& scope,
                                                                                 UploadInfo info);
@@ -81,7 +99,9 @@ class FileUpload : public std::enable_shared_from_this<FileUpload> {
   FileUpload(const FileUpload&) = delete;
   FileUpload& operator=(const FileUpload&) = delete;
 
-  // The next piece of the body. The first error sticks (the upload is then given up).
+  // The next piece of the body. The first error sticks (the upload is then given up). Refuses
+  // (and records) a body passing a size limit or a quota, and checks the free space every
+  // UploadLimits::space_check_bytes.
   [[nodiscard]] boost::system::error_code append(std::span<const std::uint8_t> bytes);
 
   // The body is complete: seal the last chunk, scan on the scan pool, and commit and record a
@@ -97,6 +117,9 @@ class FileUpload : public std::enable_shared_from_this<FileUpload> {
   UploadOutcome finish();
 
   std::uint64_t received_bytes() const { return received_; }
+  // The largest body this upload may take (for the HTTP parser's limit); the limits are checked
+  // here in any case.
+  std::uint64_t body_limit() const;
   const std::string& file_id() const { return file_id_; }
 
  private:
@@ -115,6 +138,16 @@ class FileUpload : public std::enable_shared_from_this<FileUpload> {
   struct PendingFinish;
   void record_refusal(const scanner::ScanVerdict& verdict);
   void record_failure(const boost::system::error_code& ec, std::string_view stage);
+  // A limit refused the upload: audit event (denied, with the reason and the numbers), log line.
+  void record_denied(std::string_view reason, boost::json::object numbers);
+  // The checks of begin() and append() for `bytes` in all (the declared or the received length).
+  boost::system::error_code check_size(std::uint64_t bytes);
+  boost::system::error_code reserve_quota(std::uint64_t total);
+  boost::system::error_code check_space(std::uint64_t more_plaintext);
+  void release_quota();
+  UploadOutcome commit_unscanned();
+  // Commits the staged object and records the file (with `scan_verdict`) and its event.
+  UploadOutcome commit_file(UploadOutcome out, std::string scan_verdict);
 
   UploadServices& services_;
   TenantScope scope_;
@@ -132,6 +165,10 @@ class FileUpload : public std::enable_shared_from_this<FileUpload> {
   // seal, write), then the scan's start and the commit.
   std::chrono::steady_clock::time_point began_, prepared_, scan_started_;
   std::chrono::steady_clock::duration append_time_{};
+  std::uint64_t max_file_bytes_ = 0;    // rights and policy combined; 0: none
+  std::vector<QuotaAccount> accounts_;  // the user's and the organization's quota
+  std::uint64_t reserved_ = 0;          // bytes reserved on accounts_
+  std::uint64_t space_checked_at_ = 0;  // received_ at the last free-space check
   bool committed_ = false;
   bool finished_ = false;
   boost::system::error_code error_;

@@ -4,6 +4,7 @@
 #include "admin/usage.hpp"
 #include "common/error.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 namespace furoshiki::admin {
@@ -175,6 +176,19 @@ boost::system::error_code FileDirectory::remove_expired(std::size_t limit, std::
     if (deleted) removed.push_back(f);
   }
   return first;
+}
+
+boost::system::result<std::uint64_t> FileDirectory::stored_bytes(const TenantScope& scope,
+                                                                 const std::string& owner_id) {
+  std::int64_t total = 0;
+  const auto take = [&total](const db::Row& r) { total = r.integer(0); };
+  const auto ec =
+      owner_id.empty()
+          ? db_.execute("SELECT COALESCE(SUM(size), 0) FROM files WHERE org_id = ?1", {scope.org_id()}, take)
+          : db_.execute("SELECT COALESCE(SUM(size), 0) FROM files WHERE org_id = ?1 AND owner_id = ?2",
+                        {scope.org_id(), owner_id}, take);
+  if (ec) return ec;
+  return static_cast<std::uint64_t>(std::max<std::int64_t>(total, 0));
 }
 
 }  // namespace furoshiki::admin

@@ -76,6 +76,11 @@ class FileDirectory {
   [[nodiscard]] boost::system::result<FilePage> list(const TenantScope& scope, const std::string& owner_id,
                                                      const std::string& after, std::size_t limit);
 
+  // The bytes (plaintext sizes) of the stored files of the scope's organization, or of one owner's
+  // files there when `owner_id` is not empty: what quotas count.
+  [[nodiscard]] boost::system::result<std::uint64_t> stored_bytes(const TenantScope& scope,
+                                                                  const std::string& owner_id = "");
+
   // Deletes the owner's file row and records `event` in one transaction; returns the row so that
   // the caller can remove its object. Errc::kNotFound as get().
   [[nodiscard]] boost::system::result<StoredFile> remove(const TenantScope& scope, const std::string& owner_id,

@@ -19,7 +19,9 @@ constexpr std::string_view kPasswordKey = "password";
 constexpr std::string_view kRequire2faKey = "require_2fa";
 constexpr std::string_view kIpAllowlistKey = "ip_allowlist";
 constexpr std::string_view kSessionsKey = "sessions";
-constexpr std::array<std::string_view, 4> kManagedKeys = {kPasswordKey, kRequire2faKey, kIpAllowlistKey, kSessionsKey};
+constexpr std::string_view kFilesKey = "files";
+constexpr std::array<std::string_view, 5> kManagedKeys = {kPasswordKey, kRequire2faKey, kIpAllowlistKey, kSessionsKey,
+                                                          kFilesKey};
 
 bool managed(std::string_view key) {
   return std::find(kManagedKeys.begin(), kManagedKeys.end(), key) != kManagedKeys.end();
@@ -124,11 +126,50 @@ PolicyError sessions_from_json(const boost::json::value& json, SessionPolicy& ou
   return {};
 }
 
+PolicyError files_from_json(const boost::json::value& json, FilePolicy& out) {
+  const std::string prefix = std::string(kFilesKey) + ".";
+  if (!json.is_object()) {
+    return malformed(std::string(kFilesKey),
+                     "files must be an object with max_file_bytes, quota_bytes, default_retention_days, "
+                     "max_retention_days and allow_unscanned_too_large");
+  }
+  FilePolicy files;
+  for (const auto& [key, value] : json.get_object()) {
+    const std::string name = prefix + std::string(key);
+    if (key == "allow_unscanned_too_large") {
+      if (!value.is_bool()) return malformed(name, name + " must be true or false");
+      files.allow_unscanned_too_large = value.get_bool();
+      continue;
+    }
+    const bool bytes = key == "max_file_bytes" || key == "quota_bytes";
+    const bool days = key == "default_retention_days" || key == "max_retention_days";
+    if (!bytes && !days) return malformed(name, "unknown files setting: " + name);
+    const auto n = whole_number(value);
+    if (!n) return malformed(name, name + " must be a whole number");
+    const std::int64_t high = bytes ? std::numeric_limits<std::int64_t>::max() : FilePolicy::kMaxRetentionDays;
+    if (*n < 0 || *n > high) {
+      return out_of_range(name, name + " must be from 0 to " + std::to_string(high) + ", not " + std::to_string(*n));
+    }
+    if (key == "max_file_bytes") files.max_file_bytes = static_cast<std::uint64_t>(*n);
+    if (key == "quota_bytes") files.quota_bytes = static_cast<std::uint64_t>(*n);
+    if (key == "default_retention_days") files.default_retention_days = static_cast<std::uint32_t>(*n);
+    if (key == "max_retention_days") files.max_retention_days = static_cast<std::uint32_t>(*n);
+  }
+  if (files.max_retention_days > 0 && files.default_retention_days > files.max_retention_days) {
+    return out_of_range(prefix + "default_retention_days", prefix + "default_retention_days must not be longer than " +
+                                                               prefix + "max_retention_days (" +
+                                                               std::to_string(files.max_retention_days) + ")");
+  }
+  out = files;
+  return {};
+}
+
 // One managed key into `policy`.
 PolicyError apply_key(std::string_view key, const boost::json::value& value, OrganizationPolicy& policy) {
   if (key == kPasswordKey) return password_from_json(value, policy.password);
   if (key == kRequire2faKey) return require_2fa_from_json(value, policy.require_2fa);
   if (key == kIpAllowlistKey) return allowlist_from_json(value, policy.ip_allowlist);
+  if (key == kFilesKey) return files_from_json(value, policy.files);
   return sessions_from_json(value, policy.sessions);
 }
 
@@ -222,6 +263,11 @@ boost::json::object to_json(const OrganizationPolicy& policy) {
   out[kIpAllowlistKey] = std::move(ranges);
   out[kSessionsKey] = {{"idle_timeout_minutes", policy.sessions.idle_timeout_minutes},
                        {"absolute_timeout_hours", policy.sessions.absolute_timeout_hours}};
+  out[kFilesKey] = {{"max_file_bytes", policy.files.max_file_bytes},
+                    {"quota_bytes", policy.files.quota_bytes},
+                    {"default_retention_days", policy.files.default_retention_days},
+                    {"max_retention_days", policy.files.max_retention_days},
+                    {"allow_unscanned_too_large", policy.files.allow_unscanned_too_large}};
   return out;
 }
 

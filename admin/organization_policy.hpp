@@ -49,11 +49,28 @@ struct SessionPolicy {
   friend bool operator==(const SessionPolicy&, const SessionPolicy&) = default;
 };
 
+// Policy key "files": the upload limits of the organization (docs/upload.md, "Limits"). 0 means
+// "not set" for every number. A user's rights (users.hpp) combine with these: upload_limits.hpp.
+struct FilePolicy {
+  static constexpr std::uint32_t kMaxRetentionDays = 36500;
+
+  std::uint64_t max_file_bytes = 0;          // the largest file anyone in the organization may upload
+  std::uint64_t quota_bytes = 0;             // all stored files of the organization together
+  std::uint32_t default_retention_days = 0;  // for users without rights.max_retention_days; 0: kept
+  std::uint32_t max_retention_days = 0;      // caps every retention (and "kept until deleted")
+  // Files larger than the scanner can scan are stored unscanned, labelled, up to the instance's
+  // [storage] max_file_bytes; false (the default): refused with too_large_to_scan.
+  bool allow_unscanned_too_large = false;
+
+  friend bool operator==(const FilePolicy&, const FilePolicy&) = default;
+};
+
 struct OrganizationPolicy {
   PasswordRules password;                      // key "password"
   Require2fa require_2fa = Require2fa::kNone;  // key "require_2fa"
   Allowlist ip_allowlist;                      // key "ip_allowlist": CIDR strings; empty allows every address
   SessionPolicy sessions;                      // key "sessions"
+  FilePolicy files;                            // key "files"
   boost::json::object other;                   // stored keys not managed here, kept as they were
 
   // Whether a user with `role` ("org_admin" | "member") must have a second factor.

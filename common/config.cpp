@@ -393,6 +393,8 @@ ConfigResult parse_config(std::string_view text, const fs::path& base_dir, std::
   {
     Section s = top.table("storage");
     path_key(s, "data_dir");
+    s.integer("reserve_bytes", config.storage.reserve_bytes, 0, std::int64_t{1} << 50);
+    s.integer("max_file_bytes", config.storage.max_file_bytes, 1, std::int64_t{1} << 50);
     s.reject_unknown();
   }
   {

@@ -58,6 +58,10 @@ struct DatabaseConfig {
 
 struct StorageConfig {
   std::filesystem::path data_dir;
+  // Always left free on the data directory's file system: an upload that would use it is 507.
+  std::uint64_t reserve_bytes = std::uint64_t{1} << 30;
+  // No file is larger (files above the scanner's limit only when an organization allows them).
+  std::uint64_t max_file_bytes = std::uint64_t{64} << 30;
 };
 
 // Stored files; see docs/configuration.md [files].

@@ -41,6 +41,8 @@ class Category final : public boost::system::error_category {
       case Errc::kInfected: return "infected";
       case Errc::kScanRefused: return "scan refused";
       case Errc::kInsufficientStorage: return "insufficient storage";
+      case Errc::kQuotaExceeded: return "quota exceeded";
+      case Errc::kTooLargeToScan: return "too large to scan";
       case Errc::kInternal: return "internal error";
     }
     return "unknown error";

@@ -40,6 +40,8 @@ enum class Errc {
   kInfected,                // the scan found malware in an uploaded file (the signature goes with the answer)
   kScanRefused,             // the scan could not judge a file (encrypted archive, limits exceeded): not accepted
   kInsufficientStorage,     // the disk of the data directory is (nearly) full
+  kQuotaExceeded,           // the upload would pass the user's or the organization's storage quota
+  kTooLargeToScan,          // a file larger than the scanner can scan, and the policy does not let it through
   kInternal,                // a bug or an unexpected failure; details only in the log
 };
 

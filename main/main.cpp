@@ -396,10 +396,15 @@ int serve(const std::string& config_file) {
                                 .scanner = scanner,
                                 .scans = scan_pool,
                                 .files = files,
-                                .audit = audit};
+                                .audit = audit,
+                                .clock = {},
+                                .limits = {.scan_max_bytes = sc.max_file_bytes,
+                                           .hard_max_bytes = config->storage.max_file_bytes,
+                                           .reserve_bytes = config->storage.reserve_bytes}};
   admin::UsageCounters usage(*database);
   server::UsageRouteServices usage_services{usage};
-  server::FileRouteServices file_services{uploads, files, store, sc.max_file_bytes};
+  server::FileRouteServices file_services{uploads, files, store,
+                                          std::max(sc.max_file_bytes, config->storage.max_file_bytes)};
   server::ServiceHealthSources health_sources{.scanner = [&scanner] { return scanner.status(); },
                                               .updates = [&updater] { return updater.status(); },
                                               .crypto = crypto_context,

@@ -10,6 +10,7 @@
 #include <boost/json/serialize.hpp>
 
 #include <cerrno>
+#include <charconv>
 
 namespace furoshiki::server {
 
@@ -35,6 +36,8 @@ Response upload_error(const Request& request, const boost::system::error_code& e
   if (ec == storage::StorageErrc::kBelowReserve) return error_response(Errc::kInsufficientStorage);
   switch (errc_of(ec)) {
     case Errc::kTooLarge: return error_response(Errc::kTooLarge, "The file is larger than you may upload.");
+    case Errc::kTooLargeToScan: return error_response(Errc::kTooLargeToScan);
+    case Errc::kQuotaExceeded: return error_response(Errc::kQuotaExceeded);
     case Errc::kScannerBusy: {
       Response res = error_response(Errc::kScannerBusy);
       res.set(http::field::retry_after, "30");
@@ -110,17 +113,30 @@ BodyStart start_upload(FileRouteServices& services, const Request& request) {
   const auto& identity = *request.identity;
   const auto& rights = identity.user.rights;
   if (!rights.can_upload) return refuse(error_response(Errc::kForbidden, "You may not upload files."));
-  std::uint64_t limit = services.max_upload_bytes;
-  if (rights.max_file_bytes > 0) limit = std::min(limit, rights.max_file_bytes);
+  // The declared length, checked before the body (absent for a chunked body). The session's
+  // parser has already refused a malformed Content-Length.
+  std::optional<std::uint64_t> declared;
+  if (const auto text = request.header(http::field::content_length); !text.empty()) {
+    std::uint64_t n = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (ec != std::errc{} || end != text.data() + text.size()) {
+      return refuse(error_response(Errc::kBadRequest, "Content-Length is malformed"));
+    }
+    declared = n;
+  }
 
   admin::UploadInfo info{.owner_id = identity.user.id,
                          .name = std::move(*name),
                          .content_type = stored_content_type(request.header(http::field::content_type)),
-                         .max_bytes = limit,
+                         .declared_bytes = declared,
+                         .max_bytes = rights.max_file_bytes,
+                         .quota_bytes = rights.quota_bytes,
                          .retention_days = rights.max_retention_days,
+                         .policy = identity.policy.files,
                          .actor = user_audit_event(request, "file.upload", "")};
   auto upload = admin::FileUpload::begin(services.uploads, identity.scope, std::move(info));
   if (!upload) return refuse(upload_error(request, upload.error()));
+  const std::uint64_t limit = (*upload)->body_limit();
   return BodyStart{.answer = std::nullopt,
                    .reader = std::make_shared<UploadBodyReader>(request, std::move(*upload)),
                    .body_limit = limit};

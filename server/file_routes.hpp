@@ -18,8 +18,9 @@ struct FileRouteServices {
   admin::UploadServices& uploads;
   admin::FileDirectory& files;
   storage::ObjectStore& store;
-  // The largest upload anyone may send (what the scanner can scan); a user's
-  // rights.max_file_bytes lowers it.
+  // The largest body the upload route's parser takes (the instance's hard cap, [storage]
+  // max_file_bytes, or the scanner's limit when larger); the admin layer applies every other
+  // limit (admin::FileUpload, docs/upload.md "Limits").
   std::uint64_t max_upload_bytes = 0;
 };
 

@@ -67,6 +67,11 @@ HttpError to_http(Errc e) {
               "The virus scanner could not check this file (for example an encrypted archive); it was not stored."};
     case Errc::kInsufficientStorage:
       return {http::status::insufficient_storage, "insufficient_storage", "The server has no room for this file now."};
+    case Errc::kQuotaExceeded:
+      return {http::status::insufficient_storage, "quota_exceeded", "This file would pass your storage quota."};
+    case Errc::kTooLargeToScan:
+      return {http::status::payload_too_large, "too_large_to_scan",
+              "The file is larger than the virus scanner can check; it was not accepted."};
     case Errc::kInternal: return {http::status::internal_server_error, "internal_error", "An internal error occurred."};
   }
   return {http::status::internal_server_error, "internal_error", "An internal error occurred."};

@@ -10,8 +10,11 @@
 
 #include <gtest/gtest.h>
 
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -209,7 +212,8 @@ TEST_F(Files, DeclaredLengthOverTheLimitIs413BeforeTheBody) {
   ASSERT_TRUE(connection->send(http_request("PUT", "/api/v1/files?name=big", headers, false)));
   const auto r = connection->read_response();  // no body byte was sent
   ASSERT_TRUE(r);
-  expect_error(*r, 413, "too_large");
+  expect_error(*r, 413, "too_large_to_scan");
+  EXPECT_TRUE(staging_holds(0));
 }
 
 TEST_F(Files, ChunkedBodyIsStreamedToo) {
@@ -354,6 +358,252 @@ TEST_F(Files, StartUpRemovesStagingLeftovers) {
   server_ = ServerProcess::start(instance_);
   EXPECT_EQ(files_under(data() / "staging"), 0u);
   EXPECT_FALSE(server_->events("object_store_cleaned").empty());
+}
+
+// --- limits (docs/upload.md "Limits") ---------------------------------------------------------
+
+class FileLimits : public Files {
+ protected:
+  std::string my_id(const SignedIn& who) {
+    const auto me = api().call("GET", "/api/v1/me", who);
+    return me ? std::string(me->json().at("id").as_string()) : "";
+  }
+  void set_rights(const SignedIn& who, boost::json::object rights) {
+    const auto patched = api().call("PATCH", "/api/v1/admin/users/" + my_id(who), who, {{"rights", rights}});
+    ASSERT_EQ(status_of(patched), 200u) << (patched ? patched->body : "");
+  }
+  void set_files_policy(const SignedIn& who, boost::json::object files) {
+    const auto put = api().call("PUT", "/api/v1/admin/policy", who, {{"files", files}});
+    ASSERT_EQ(status_of(put), 200u) << (put ? put->body : "");
+  }
+  // A PUT declaring `length` and sending no body byte: the answer must come before the body.
+  std::optional<HttpResponse> declare_only(const SignedIn& who, std::uint64_t length) {
+    TlsClient client;
+    auto connection = client.connect(server_->https());
+    if (!connection) return std::nullopt;
+    Headers headers = who.headers();
+    headers.emplace_back("Content-Length", std::to_string(length));
+    if (!connection->send(http_request("PUT", "/api/v1/files?name=declared", headers, false))) return std::nullopt;
+    return connection->read_response(std::chrono::seconds(30));
+  }
+  std::optional<HttpResponse> chunked(const SignedIn& who, std::size_t chunks, std::size_t chunk_bytes) {
+    TlsClient client;
+    auto connection = client.connect(server_->https());
+    if (!connection) return std::nullopt;
+    Headers headers = who.headers();
+    headers.emplace_back("Transfer-Encoding", "chunked");
+    if (!connection->send(http_request("PUT", "/api/v1/files?name=chunked", headers, false))) return std::nullopt;
+    char size[32];
+    std::snprintf(size, sizeof size, "%zx\r\n", chunk_bytes);
+    const std::string chunk = std::string(size) + std::string(chunk_bytes, 'c') + "\r\n";
+    for (std::size_t i = 0; i < chunks; ++i) {
+      if (!connection->send(chunk)) break;  // answered and closed early
+    }
+    connection->send("0\r\n\r\n");
+    return connection->read_response(std::chrono::seconds(30));
+  }
+  std::size_t denied_events(const std::string& reason) {
+    std::size_t n = 0;
+    for (const auto& line : server_->events("upload_denied")) {
+      n += line.contains("reason") && line.at("reason") == reason.c_str() ? 1 : 0;
+    }
+    return n;
+  }
+  std::size_t listed(const SignedIn& who) {
+    return api().call("GET", "/api/v1/files", who)->json().at("files").as_array().size();
+  }
+};
+
+TEST_F(FileLimits, TheUsersQuotaRefusesADeclaredLengthBeforeTheBody) {
+  set_rights(acme_, {{"quota_bytes", 1000}});
+  ASSERT_EQ(status_of(upload(acme_, "a", std::string(600, 'a'))), 201u);
+  const auto r = declare_only(acme_, 401);
+  ASSERT_TRUE(r);
+  expect_error(*r, 507, "quota_exceeded");
+  EXPECT_EQ(status_of(upload(acme_, "b", std::string(400, 'b'))), 201u) << "exactly the quota";
+  EXPECT_TRUE(staging_holds(0));
+  // The log reaches the test through a pipe, after the answer.
+  EXPECT_TRUE(server_->wait_for_event("upload_denied", std::chrono::seconds(10)));
+  EXPECT_EQ(denied_events("user_quota_exceeded"), 1u);
+}
+
+TEST_F(FileLimits, AChunkedBodyOverTheQuotaIsStoppedAndNothingIsStored) {
+  set_rights(acme_, {{"quota_bytes", 1 << 20}});
+  const auto r = chunked(acme_, 40, 64 * 1024);  // 2.5 MiB
+  ASSERT_TRUE(r);
+  expect_error(*r, 507, "quota_exceeded");
+  EXPECT_TRUE(staging_holds(0));
+  EXPECT_EQ(files_under(data() / "objects"), 0u);
+  EXPECT_EQ(listed(acme_), 0u);
+  EXPECT_EQ(status_of(chunked(acme_, 8, 64 * 1024)), 201u) << "half a MiB still fits";
+}
+
+TEST_F(FileLimits, TheOrganizationQuotaCountsEveryUser) {
+  set_files_policy(acme_, {{"quota_bytes", 1000}});
+  // A second user of acme.
+  const auto created = api().call("POST", "/api/v1/admin/users", acme_, {{"email", "bob@acme.test"}});
+  ASSERT_EQ(status_of(created), 201u) << (created ? created->body : "");
+  const std::string otp(created->json().at("one_time_password").as_string());
+  const SignedIn bob = signed_in("acme", "bob@acme.test", otp);
+  ASSERT_EQ(status_of(upload(acme_, "a", std::string(700, 'a'))), 201u);
+  const auto r = upload(bob, "b", std::string(301, 'b'));
+  ASSERT_TRUE(r);
+  expect_error(*r, 507, "quota_exceeded");
+  EXPECT_EQ(denied_events("organization_quota_exceeded"), 1u);
+  EXPECT_EQ(status_of(upload(bob, "b", std::string(300, 'b'))), 201u);
+  EXPECT_EQ(status_of(upload(beta_, "other org", std::string(5000, 'x'))), 201u) << "beta has no quota";
+}
+
+TEST_F(FileLimits, ThePolicysMaximumFileSizeApplies) {
+  set_files_policy(acme_, {{"max_file_bytes", 100}});
+  const auto r = declare_only(acme_, 101);
+  ASSERT_TRUE(r);
+  expect_error(*r, 413, "too_large");
+  EXPECT_EQ(status_of(upload(acme_, "ok", std::string(100, 'x'))), 201u);
+  EXPECT_EQ(status_of(upload(beta_, "ok", std::string(101, 'x'))), 201u);
+}
+
+TEST_F(FileLimits, ThePolicyIsValidated) {
+  const auto bad = api().call("PUT", "/api/v1/admin/policy", acme_, {{"files", {{"quota", 1}}}});
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400u) << bad->body;
+  const auto range = api().call("PUT", "/api/v1/admin/policy", acme_,
+                                {{"files", {{"default_retention_days", 10}, {"max_retention_days", 5}}}});
+  ASSERT_TRUE(range);
+  expect_error(*range, 422, "invalid_policy");
+}
+
+TEST_F(FileLimits, ChunkedBodyPastTheScanLimitIsTooLargeToScan) {
+  server_.reset();
+  instance_.set("scanner", "max_file_bytes", "1048576");
+  server_ = ServerProcess::start(instance_);
+  const auto r = chunked(acme_, 40, 64 * 1024);
+  ASSERT_TRUE(r);
+  expect_error(*r, 413, "too_large_to_scan");
+  EXPECT_TRUE(staging_holds(0));
+}
+
+TEST_F(FileLimits, AllowedFilesTooLargeToScanAreStoredLabelled) {
+  server_.reset();
+  instance_.set("scanner", "max_file_bytes", "1048576");
+  server_ = ServerProcess::start(instance_);
+  set_files_policy(acme_, {{"allow_unscanned_too_large", true}});
+  const std::string body = random_bytes(2 * 1024 * 1024 + 5, 9);
+  const auto put = upload(acme_, "big.bin", body);
+  ASSERT_EQ(status_of(put), 201u) << (put ? put->body : "");
+  EXPECT_EQ(put->json().at("scan").at("verdict").as_string(), "not_scanned_too_large");
+  EXPECT_EQ(put->json().at("sha256").as_string(), sha256_hex(body));
+  // beta does not allow it.
+  const auto refused = upload(beta_, "big.bin", body);
+  ASSERT_TRUE(refused);
+  expect_error(*refused, 413, "too_large_to_scan");
+}
+
+TEST_F(FileLimits, AReserveLargerThanTheFreeSpaceIs507BeforeTheBody) {
+  server_.reset();
+  instance_.set("storage", "reserve_bytes", std::to_string(std::uint64_t{1} << 49));
+  server_ = ServerProcess::start(instance_);
+  const auto r = declare_only(acme_, 1000);
+  ASSERT_TRUE(r);
+  expect_error(*r, 507, "insufficient_storage");
+  EXPECT_TRUE(staging_holds(0));
+  EXPECT_EQ(files_under(data() / "objects"), 0u);
+  EXPECT_TRUE(server_->wait_for_event("upload_denied", std::chrono::seconds(10)));
+  EXPECT_EQ(denied_events("insufficient_storage"), 1u);
+}
+
+// The disk-full test proper: the data directory on a 64 MiB tmpfs, no reserve, an upload larger
+// than the space. Needs mount(2) (root); skipped only where it is not allowed.
+TEST_F(FileLimits, AFullDiskIsACleanInsufficientStorageAndOtherTenantsAreFine) {
+  ASSERT_EQ(status_of(upload(beta_, "kept.txt", "beta's file")), 201u);
+  server_.reset();
+  const fs::path mnt = instance_.dir() / "tmpfs-data";
+  fs::create_directories(mnt);
+  const std::string mount = "mount -t tmpfs -o size=64m tmpfs " + mnt.string() + " 2>/dev/null";
+  if (std::system(mount.c_str()) != 0) {  // NOLINT(cert-env33-c): a test's fixed command
+    if (std::getenv("CI")) FAIL() << "cannot mount a tmpfs";
+    GTEST_SKIP() << "cannot mount a tmpfs here";
+  }
+  struct Unmount {
+    fs::path dir;
+    ~Unmount() { (void)std::system(("umount " + dir.string()).c_str()); }  // NOLINT(cert-env33-c)
+  } unmount{mnt};
+  fs::copy(data(), mnt, fs::copy_options::recursive);
+  instance_.set("storage", "data_dir", toml_string(mnt.string()));
+  instance_.set("storage", "reserve_bytes", "0");
+  server_ = ServerProcess::start(instance_);
+
+  std::optional<HttpResponse> r;
+  {
+    // The server answers and closes mid-body: sending stops there, the answer is read.
+    TlsClient client;
+    auto connection = client.connect(server_->https());
+    ASSERT_TRUE(connection);
+    const std::string body = random_bytes(80 * 1024 * 1024, 11);
+    Headers headers = acme_.headers();
+    headers.emplace_back("Content-Length", std::to_string(body.size()));
+    ASSERT_TRUE(connection->send(http_request("PUT", "/api/v1/files?name=huge.bin", headers, false)));
+    for (std::size_t at = 0; at < body.size(); at += 1024 * 1024) {
+      if (!connection->send(std::string_view(body).substr(at, 1024 * 1024))) break;
+    }
+    r = connection->read_response(std::chrono::seconds(30));
+  }
+  ASSERT_TRUE(r);
+  expect_error(*r, 507, "insufficient_storage");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (files_under(mnt / "staging") != 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(files_under(mnt / "staging"), 0u) << "nothing half-written left";
+  EXPECT_EQ(files_under(mnt / "objects"), 1u) << "only beta's file";
+  EXPECT_EQ(listed(acme_), 0u);
+  EXPECT_EQ(listed(beta_), 1u) << "other tenants' files still list";
+  EXPECT_EQ(status_of(upload(beta_, "small.txt", "still room for this")), 201u);
+  server_.reset();  // before the unmount
+}
+
+// A real file over the scanner's limit (3 GiB, streamed from a generator) stored unscanned and
+// labelled, its SHA-256 checked. Long: select with --gtest_filter='*Long', exclude with '-*Long'.
+// Writes 3 GiB (sealed) to the normal temporary data directory on disk, never to a tmpfs.
+TEST_F(FileLimits, AThreeGibFileIsStoredUnscannedWhenThePolicyAllowsItLong) {
+  set_files_policy(acme_, {{"allow_unscanned_too_large", true}});
+  constexpr std::uint64_t kBytes = std::uint64_t{3} << 30;
+  constexpr std::size_t kPiece = 1024 * 1024;
+  const std::string block = random_bytes(kPiece, 12);
+  TlsClient client;
+  auto connection = client.connect(server_->https());
+  ASSERT_TRUE(connection);
+  Headers headers = acme_.headers();
+  headers.emplace_back("Content-Length", std::to_string(kBytes));
+  ASSERT_TRUE(connection->send(http_request("PUT", "/api/v1/files?name=three.bin", headers, false)));
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> sha(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  ASSERT_EQ(EVP_DigestInit_ex(sha.get(), EVP_sha256(), nullptr), 1);
+  std::string piece = block;
+  for (std::uint64_t at = 0; at < kBytes; at += kPiece) {
+    // Each piece differs (its index in front), so that a repeated or lost piece changes the digest.
+    std::memcpy(piece.data(), &at, sizeof at);
+    ASSERT_EQ(EVP_DigestUpdate(sha.get(), piece.data(), piece.size()), 1);
+    ASSERT_TRUE(connection->send(piece)) << "at " << at;
+  }
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  unsigned digest_len = 0;
+  ASSERT_EQ(EVP_DigestFinal_ex(sha.get(), digest, &digest_len), 1);
+  std::string expected;
+  for (unsigned char b : digest) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    expected.push_back(kDigits[b >> 4]);
+    expected.push_back(kDigits[b & 0xf]);
+  }
+  const auto r = connection->read_response(std::chrono::seconds(240));
+  ASSERT_EQ(status_of(r), 201u) << (r ? r->body : "");
+  const auto file = r->json().as_object();
+  EXPECT_EQ(file.at("size").as_int64(), static_cast<std::int64_t>(kBytes));
+  EXPECT_EQ(file.at("sha256").as_string(), expected);
+  EXPECT_EQ(file.at("scan").at("verdict").as_string(), "not_scanned_too_large");
+  const auto got = api().call("GET", "/api/v1/files/" + std::string(file.at("id").as_string()), acme_);
+  ASSERT_EQ(status_of(got), 200u);
+  EXPECT_EQ(got->json().as_object(), file);
+  EXPECT_TRUE(staging_holds(0));
 }
 
 }  // namespace
