@@ -92,6 +92,7 @@ boost::system::error_code FileUpload::append(std::span<const std::uint8_t> bytes
 }
 
 scanner::ScanVerdict FileUpload::scan_with(scanner::Scanner& scanner) {
+  crash_if_armed(services_.crash_point, UploadCrashPoint::kScanStarted);
   std::unique_ptr<storage::ObjectFileSource> source;
   if (auto ec = services_.store.open_staging(object_id_, source)) {
     return scanner::ScanVerdict::error("read_failed", ec.message());
@@ -168,6 +169,7 @@ void FileUpload::finish_async(std::shared_ptr<FileUpload> upload, std::function<
     upload->discard();
     return done(std::move(*early));
   }
+  crash_if_armed(upload->services_.crash_point, UploadCrashPoint::kUploadAfterSeal);
   auto pending = std::make_shared<PendingFinish>(std::move(upload), std::move(done));
   auto submitted = pending->upload->services_.scans.submit([pending](scanner::Scanner& scanner) {
     scanner::ScanVerdict verdict = pending->upload->scan_with(scanner);
@@ -205,11 +207,13 @@ UploadOutcome FileUpload::commit_if_clean(const scanner::ScanVerdict& verdict) {
     return out;
   }
 
+  crash_if_armed(services_.crash_point, UploadCrashPoint::kCommitBeforeRename);
   if (auto ec = services_.store.commit(object_id_, *sink_)) {
     out.error = ec;
     record_failure(ec, "commit");
     return out;
   }
+  crash_if_armed(services_.crash_point, UploadCrashPoint::kAfterCommitBeforeRow);
   const auto now = services_.clock ? services_.clock() : std::chrono::system_clock::now();
   StoredFile file{.id = file_id_,
                   .org_id = scope_.org_id(),
@@ -238,6 +242,7 @@ UploadOutcome FileUpload::commit_if_clean(const scanner::ScanVerdict& verdict) {
     return out;
   }
   committed_ = true;
+  crash_if_armed(services_.crash_point, UploadCrashPoint::kAfterRow);
   out.file = std::move(file);
   return out;
 }

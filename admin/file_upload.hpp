@@ -16,6 +16,7 @@
 #include "admin/files.hpp"
 #include "admin/tenant_keys.hpp"
 #include "admin/tenant_scope.hpp"
+#include "admin/upload_crash_point.hpp"
 #include "crypto/object_format.hpp"
 #include "scanner/scan_pool.hpp"
 #include "storage/object_store.hpp"
@@ -42,6 +43,9 @@ struct UploadServices {
   AuditLog& audit;
   // Now; injectable for tests. Defaults to the system clock.
   std::function<std::chrono::system_clock::time_point()> clock{};
+  // Test-only: the stage at which the process kills itself (upload_crash_point.hpp); kNone in
+  // production.
+  UploadCrashPoint crash_point = UploadCrashPoint::kNone;
 };
 
 // What the uploader says about the file.
