@@ -52,6 +52,7 @@ class LargeFiles : public ::testing::Test {
     ASSERT_TRUE(up.connected());
     ASSERT_TRUE(up.send_all()) << "the server stopped reading after " << up.sent() << " bytes";
     const auto body_sent = Clock::now();
+    const std::uint64_t peak_during_body = peak.peak();  // the rest is the scan and the commit
     const std::string sha256 = up.sha256();
     // The answer comes after the scan and the commit: generous, the machine is shared.
     const auto r = up.response(std::chrono::minutes(30));
@@ -73,6 +74,8 @@ class LargeFiles : public ::testing::Test {
     RecordProperty("rss_baseline_bytes", std::to_string(*baseline));
     RecordProperty("rss_peak_bytes", std::to_string(peak.peak()));
     EXPECT_GT(peak.samples(), 0u);
+    EXPECT_LT(peak_during_body - std::min(peak_during_body, *baseline), kMaxGrowthBytes)
+        << "while the body was sent: baseline " << *baseline << " B, peak " << peak_during_body << " B";
     EXPECT_LT(growth, kMaxGrowthBytes) << "baseline " << *baseline << " B, peak " << peak.peak() << " B";
 
     expect_download(std::string(file.at("id").as_string()), size, sha256);
