@@ -67,9 +67,9 @@ class LargeFiles : public ::testing::Test {
     const auto seconds = [](auto d) { return std::chrono::duration<double>(d).count(); };
     const std::uint64_t growth = peak.peak() > *baseline ? peak.peak() - *baseline : 0;
     std::printf(
-        "[ memory   ] %s: %.1f MiB; RSS baseline %.1f MiB, peak %.1f MiB, growth %.1f MiB (%llu samples); "
-        "body %.1f s, scan+commit %.1f s\n",
-        name.c_str(), mib(size), mib(*baseline), mib(peak.peak()), mib(growth),
+        "[ memory   ] %s: %.1f MiB; RSS baseline %.1f MiB, peak %.1f MiB (%.1f MiB while the body was sent), "
+        "growth %.1f MiB (%llu samples); body %.1f s, scan+commit %.1f s\n",
+        name.c_str(), mib(size), mib(*baseline), mib(peak.peak()), mib(peak_during_body), mib(growth),
         static_cast<unsigned long long>(peak.samples()), seconds(body_sent - started), seconds(answered - body_sent));
     RecordProperty("rss_baseline_bytes", std::to_string(*baseline));
     RecordProperty("rss_peak_bytes", std::to_string(peak.peak()));
