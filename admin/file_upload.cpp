@@ -215,6 +215,7 @@ boost::system::error_code FileUpload::append(std::span<const std::uint8_t> bytes
 
 scanner::ScanVerdict FileUpload::scan_with(scanner::Scanner& scanner) {
   scan_started_ = std::chrono::steady_clock::now();
+  crash_if_armed(services_.crash_point, UploadCrashPoint::kScanStarted);
   std::unique_ptr<storage::ObjectFileSource> source;
   if (auto ec = services_.store.open_staging(object_id_, source)) {
     return scanner::ScanVerdict::error("read_failed", ec.message());
@@ -292,6 +293,7 @@ void FileUpload::finish_async(std::shared_ptr<FileUpload> upload, std::function<
     upload->discard();
     return done(std::move(*early));
   }
+  crash_if_armed(upload->services_.crash_point, UploadCrashPoint::kUploadAfterSeal);
   if (upload->received_ > upload->services_.limits.scan_max_bytes) {
     // Only reachable when the policy allows files too large to scan (check_size).
     UploadOutcome out = upload->commit_unscanned();
@@ -348,11 +350,13 @@ UploadOutcome FileUpload::commit_if_clean(const scanner::ScanVerdict& verdict) {
 }
 
 UploadOutcome FileUpload::commit_file(UploadOutcome out, std::string scan_verdict) {
+  crash_if_armed(services_.crash_point, UploadCrashPoint::kCommitBeforeRename);
   if (auto ec = services_.store.commit(object_id_, *sink_)) {
     out.error = ec;
     record_failure(ec, "commit");
     return out;
   }
+  crash_if_armed(services_.crash_point, UploadCrashPoint::kAfterCommitBeforeRow);
   const auto now = services_.clock ? services_.clock() : std::chrono::system_clock::now();
   StoredFile file{.id = file_id_,
                   .org_id = scope_.org_id(),
@@ -399,6 +403,7 @@ UploadOutcome FileUpload::commit_file(UploadOutcome out, std::string scan_verdic
                               {"scan_wait_ms", ms(scan_started_ - prepared_)},
                               {"scan_ms", ms(scanned - scan_started_)},
                               {"commit_ms", ms(std::chrono::steady_clock::now() - scanned)}});
+  crash_if_armed(services_.crash_point, UploadCrashPoint::kAfterRow);
   out.file = std::move(file);
   return out;
 }

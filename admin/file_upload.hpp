@@ -17,6 +17,7 @@
 #include "admin/tenant_keys.hpp"
 #include "admin/tenant_scope.hpp"
 #include "admin/upload_limits.hpp"
+#include "admin/upload_crash_point.hpp"
 #include "crypto/object_format.hpp"
 #include "scanner/scan_pool.hpp"
 #include "storage/object_store.hpp"
@@ -47,6 +48,9 @@ struct UploadServices {
   UploadLimits limits{};
   // Bytes reserved by uploads in progress, per quota (shared by every upload of the instance).
   std::shared_ptr<UploadReservations> reservations = std::make_shared<UploadReservations>();
+  // Test-only: the stage at which the process kills itself (upload_crash_point.hpp); kNone in
+  // production.
+  UploadCrashPoint crash_point = UploadCrashPoint::kNone;
 };
 
 // What the uploader says about the file.

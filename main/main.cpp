@@ -10,6 +10,7 @@
 #include "admin/retention_sweeper.hpp"
 #include "admin/second_factor.hpp"
 #include "admin/tenant_keys.hpp"
+#include "admin/upload_crash_point.hpp"
 #include "admin/users.hpp"
 #include "common/config.hpp"
 #include "common/log.hpp"
@@ -44,6 +45,7 @@
 #include <unistd.h>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <mutex>
 #include <sstream>
@@ -291,9 +293,31 @@ void add_scanner_reporting(server::Server& server, scanner::Scanner& scanner, sc
   });
 }
 
-int serve(const std::string& config_file) {
+// The test-only upload crash point (admin/upload_crash_point.hpp), read once at start-up from
+// FUROSHIKI_TEST_CRASH_POINT. Honoured only with --allow-test-hooks: a variable set alone (left in
+// an environment by mistake) or naming no stage refuses to start rather than being ignored or
+// killing a production server. nullopt, with the reason on stderr, when the server must not start.
+std::optional<admin::UploadCrashPoint> test_crash_point(const char* value, bool allow_test_hooks) {
+  if (value == nullptr || *value == '\0') return admin::UploadCrashPoint::kNone;
+  if (!allow_test_hooks) {
+    ErrorLine() << "furoshiki: FUROSHIKI_TEST_CRASH_POINT is a test-only setting; unset it (or pass "
+                   "--allow-test-hooks in a test)\n";
+    return std::nullopt;
+  }
+  const auto point = admin::parse_upload_crash_point(value);
+  if (!point) ErrorLine() << "furoshiki: unknown FUROSHIKI_TEST_CRASH_POINT " << value << "\n";
+  return point;
+}
+
+int serve(const std::string& config_file, bool allow_test_hooks) {
+  const char* crash_point_name = std::getenv("FUROSHIKI_TEST_CRASH_POINT");
+  const auto crash_point = test_crash_point(crash_point_name, allow_test_hooks);
+  if (!crash_point) return kExitConfig;
   auto config = load_or_report(config_file);
   if (!config) return kExitConfig;
+  if (*crash_point != admin::UploadCrashPoint::kNone) {
+    log::warn("test_crash_point_armed", {{"point", crash_point_name}});
+  }
   raise_file_limit();
   // Log output leaves the network threads from here on; everything queued is written on return.
   struct AsyncLog {
@@ -400,7 +424,8 @@ int serve(const std::string& config_file) {
                                 .clock = {},
                                 .limits = {.scan_max_bytes = sc.max_file_bytes,
                                            .hard_max_bytes = config->storage.max_file_bytes,
-                                           .reserve_bytes = config->storage.reserve_bytes}};
+                                           .reserve_bytes = config->storage.reserve_bytes},
+                                .crash_point = *crash_point};
   admin::UsageCounters usage(*database);
   server::UsageRouteServices usage_services{usage};
   server::FileRouteServices file_services{uploads, files, store,
@@ -619,6 +644,11 @@ int run_cli(int argc, char** argv) {
   std::string config_file;
   auto* serve_cmd = app.add_subcommand("serve", "Serve HTTPS until SIGTERM");
   serve_cmd->add_option("--config", config_file, "Configuration file")->required();
+  bool allow_test_hooks = false;
+  serve_cmd
+      ->add_flag("--allow-test-hooks", allow_test_hooks,
+                 "Tests only: honour FUROSHIKI_TEST_CRASH_POINT (never set this in production)")
+      ->group("");  // not in --help: nothing an operator needs
 
   auto* check_cmd = app.add_subcommand("check-config", "Validate a configuration file and exit");
   check_cmd->add_option("--config", config_file, "Configuration file")->required();
@@ -696,7 +726,7 @@ int run_cli(int argc, char** argv) {
               << "SQLite " << sqlite3_libversion() << "\n";
     return kExitOk;
   }
-  if (*serve_cmd) return serve(config_file);
+  if (*serve_cmd) return serve(config_file, allow_test_hooks);
   if (*check_cmd) {
     auto config = load_or_report(config_file);
     if (!config) return kExitConfig;

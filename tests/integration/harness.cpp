@@ -103,7 +103,9 @@ struct Pipe {
 
 // Starts argv with stdout → out_fd and stderr → err_fd. The test process ignores SIGPIPE; the
 // child gets default signal handling and an empty signal mask, like a process started by a shell.
-pid_t spawn(const std::vector<std::string>& argv, int out_fd, int err_fd) {
+// Its environment is the test's plus `extra_env` ("NAME=value").
+pid_t spawn(const std::vector<std::string>& argv, int out_fd, int err_fd,
+            const std::vector<std::string>& extra_env = {}) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
@@ -126,8 +128,12 @@ pid_t spawn(const std::vector<std::string>& argv, int out_fd, int err_fd) {
   args.reserve(argv.size() + 1);
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  std::vector<char*> env;
+  for (char** e = environ; *e != nullptr; ++e) env.push_back(*e);
+  for (const auto& e : extra_env) env.push_back(const_cast<char*>(e.c_str()));
+  env.push_back(nullptr);
   pid_t pid = -1;
-  const int rc = ::posix_spawn(&pid, argv.at(0).c_str(), &actions, &attr, args.data(), environ);
+  const int rc = ::posix_spawn(&pid, argv.at(0).c_str(), &actions, &attr, args.data(), env.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   if (rc != 0) throw std::runtime_error("posix_spawn " + argv[0] + ": " + error_text(rc));
@@ -303,11 +309,17 @@ void Instance::write_config() const {
 
 std::unique_ptr<ServerProcess> ServerProcess::start(const Instance& instance,
                                                     std::chrono::milliseconds startup_timeout) {
+  return start(instance, ServerOptions{}, startup_timeout);
+}
+
+std::unique_ptr<ServerProcess> ServerProcess::start(const Instance& instance, const ServerOptions& options,
+                                                    std::chrono::milliseconds startup_timeout) {
   instance.write_config();
   std::unique_ptr<ServerProcess> server(new ServerProcess);
   Pipe output;
-  server->pid_ = spawn({furoshiki_binary().string(), "serve", "--config", instance.config_file().string()},
-                       output.write, output.write);
+  std::vector<std::string> argv = {furoshiki_binary().string(), "serve", "--config", instance.config_file().string()};
+  argv.insert(argv.end(), options.extra_args.begin(), options.extra_args.end());
+  server->pid_ = spawn(argv, output.write, output.write, options.extra_env);
   ::close(output.write);
   server->reader_ = std::thread([s = server.get(), fd = output.read] { s->read_output(fd); });
 

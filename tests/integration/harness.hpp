@@ -100,12 +100,20 @@ struct Endpoint {
   std::uint16_t port = 0;
 };
 
+// How to start `furoshiki serve` beyond its configuration.
+struct ServerOptions {
+  std::vector<std::string> extra_args;  // after `serve --config <file>`, e.g. "--allow-test-hooks"
+  std::vector<std::string> extra_env;   // "NAME=value", added to the test's environment
+};
+
 // A running `furoshiki serve`. stdout and stderr go to one pipe that a thread reads into lines.
 class ServerProcess {
  public:
   // Writes `instance`'s configuration, starts the server and waits (up to `startup_timeout`) for
   // its "server_started" line. Throws, with the captured log, if it exits or times out first.
   static std::unique_ptr<ServerProcess> start(const Instance& instance,
+                                              std::chrono::milliseconds startup_timeout = 20s);
+  static std::unique_ptr<ServerProcess> start(const Instance& instance, const ServerOptions& options,
                                               std::chrono::milliseconds startup_timeout = 20s);
 
   // Stops the server if it still runs: SIGTERM, up to 10 s, then SIGKILL.
