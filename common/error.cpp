@@ -41,6 +41,8 @@ class Category final : public boost::system::error_category {
       case Errc::kInfected: return "infected";
       case Errc::kScanRefused: return "scan refused";
       case Errc::kInsufficientStorage: return "insufficient storage";
+      case Errc::kIntegrityError: return "integrity error";
+      case Errc::kRangeNotSatisfiable: return "range not satisfiable";
       case Errc::kInternal: return "internal error";
     }
     return "unknown error";

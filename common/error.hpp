@@ -40,6 +40,8 @@ enum class Errc {
   kInfected,                // the scan found malware in an uploaded file (the signature goes with the answer)
   kScanRefused,             // the scan could not judge a file (encrypted archive, limits exceeded): not accepted
   kInsufficientStorage,     // the disk of the data directory is (nearly) full
+  kIntegrityError,          // stored data failed authentication (tampered or corrupt): never served
+  kRangeNotSatisfiable,     // a Range request wholly outside the representation (RFC 9110 section 15.5.17)
   kInternal,                // a bug or an unexpected failure; details only in the log
 };
 

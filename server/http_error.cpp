@@ -67,6 +67,11 @@ HttpError to_http(Errc e) {
               "The virus scanner could not check this file (for example an encrypted archive); it was not stored."};
     case Errc::kInsufficientStorage:
       return {http::status::insufficient_storage, "insufficient_storage", "The server has no room for this file now."};
+    case Errc::kIntegrityError:
+      return {http::status::conflict, "integrity_error",
+              "The stored file failed its integrity check and is not served."};
+    case Errc::kRangeNotSatisfiable:
+      return {http::status::range_not_satisfiable, "range_not_satisfiable", "The requested range is outside the file."};
     case Errc::kInternal: return {http::status::internal_server_error, "internal_error", "An internal error occurred."};
   }
   return {http::status::internal_server_error, "internal_error", "An internal error occurred."};
