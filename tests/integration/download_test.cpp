@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -295,6 +296,53 @@ TEST_F(Download, TheAuditEventNamesBytesAndRange) {
   }
   EXPECT_NE(text.find("\"range\":\"100-199\""), std::string::npos) << text;
   EXPECT_NE(text.find("\"bytes\":100"), std::string::npos) << text;
+}
+
+// The server's resident memory in KiB (VmRSS of /proc/<pid>/status), 0 if unreadable.
+std::uint64_t resident_kib(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.starts_with("VmRSS:")) return std::stoull(line.substr(6));
+  }
+  return 0;
+}
+
+TEST_F(Download, ASlowlyReadLargeDownloadDoesNotGrowTheServersMemoryByItsSize) {
+  constexpr std::size_t kSize = 64 * 1024 * 1024;
+  const std::string body = random_bytes(kSize, 11);
+  const std::string id = upload("big.bin", body, "application/octet-stream");
+  ASSERT_FALSE(id.empty());
+  const std::uint64_t before = resident_kib(server_->pid());
+  ASSERT_GT(before, 0u);
+
+  TlsClient client(tls_timeout(std::chrono::seconds(30)));
+  auto connection = client.connect(server_->https());
+  ASSERT_TRUE(connection);
+  ASSERT_TRUE(connection->send(http_request("GET", "/api/v1/files/" + id + "/content", acme_.headers(), false)));
+  std::uint64_t peak = before, received = 0;
+  std::string piece;
+  std::size_t next_pause = 1024 * 1024;
+  // Reads in small steps and, three times, stops reading for a moment: the server must then
+  // wait on the socket (back-pressure) instead of reading ahead into memory.
+  for (int i = 0; i < 1'000'000 && received < kSize + 4096; ++i) {
+    piece.clear();
+    const auto outcome = connection->read_some(piece, std::chrono::seconds(30));
+    if (outcome != ReadOutcome::kData) break;
+    received += piece.size();
+    if (received >= next_pause && next_pause < 48u * 1024 * 1024) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the slow reader, on purpose
+      peak = std::max(peak, resident_kib(server_->pid()));
+      next_pause *= 4;
+    }
+  }
+  peak = std::max(peak, resident_kib(server_->pid()));
+  EXPECT_GE(received, kSize);
+  const std::uint64_t growth_kib = peak > before ? peak - before : 0;
+  std::printf("download of %zu MiB: VmRSS before %llu KiB, peak %llu KiB, growth %llu KiB\n", kSize >> 20,
+              static_cast<unsigned long long>(before), static_cast<unsigned long long>(peak),
+              static_cast<unsigned long long>(growth_kib));
+  EXPECT_LT(growth_kib, 16u * 1024) << "the server's memory grew with the file";
 }
 
 }  // namespace
