@@ -259,6 +259,18 @@ TEST_F(Download, OtherOrganizationsFilesAreNotFound) {
   EXPECT_EQ(r->body, unknown->body);
 }
 
+TEST_F(Download, AnotherUsersFileIsNotFound) {
+  const std::string id = upload("mine.txt", "the admin's");
+  ASSERT_FALSE(id.empty());
+  const auto made = api().call("POST", "/api/v1/admin/users", acme_, {{"email", "bob@acme.test"}});
+  ASSERT_EQ(status_of(made), 201u) << (made ? made->body : "");
+  const SignedIn bob =
+      signed_in("acme", "bob@acme.test", std::string(made->json().at("one_time_password").as_string()));
+  const auto r = get(id, {}, "GET", &bob);
+  ASSERT_TRUE(r);
+  expect_error(*r, 404, "not_found");
+}
+
 TEST_F(Download, HostileNamesGetASafeContentDisposition) {
   const std::vector<std::string> names = {"../../etc/passwd", "a\r\nSet-Cookie: x=y", std::string("nul\0.txt", 8),
                                           "invoice\xe2\x80\xae"
