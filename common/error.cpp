@@ -43,6 +43,8 @@ class Category final : public boost::system::error_category {
       case Errc::kInsufficientStorage: return "insufficient storage";
       case Errc::kQuotaExceeded: return "quota exceeded";
       case Errc::kTooLargeToScan: return "too large to scan";
+      case Errc::kIntegrityError: return "integrity error";
+      case Errc::kRangeNotSatisfiable: return "range not satisfiable";
       case Errc::kInternal: return "internal error";
     }
     return "unknown error";

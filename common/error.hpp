@@ -42,6 +42,8 @@ enum class Errc {
   kInsufficientStorage,     // the disk of the data directory is (nearly) full
   kQuotaExceeded,           // the upload would pass the user's or the organization's storage quota
   kTooLargeToScan,          // a file larger than the scanner can scan, and the policy does not let it through
+  kIntegrityError,          // stored data failed authentication (tampered or corrupt): never served
+  kRangeNotSatisfiable,     // a Range request wholly outside the representation (RFC 9110 section 15.5.17)
   kInternal,                // a bug or an unexpected failure; details only in the log
 };
 

@@ -4,6 +4,7 @@
 #include "admin/authenticator.hpp"
 #include "admin/file_names.hpp"
 #include "common/log.hpp"
+#include "server/file_download.hpp"
 #include "server/http_error.hpp"
 #include "server/route_support.hpp"
 
@@ -231,6 +232,8 @@ void add_file_routes(Router& router, FileRouteServices& services) {
                 return Response{http::status::no_content, 11};
               },
               true});
+
+  add_download_routes(router, services);
 }
 
 }  // namespace furoshiki::server

@@ -72,6 +72,11 @@ HttpError to_http(Errc e) {
     case Errc::kTooLargeToScan:
       return {http::status::payload_too_large, "too_large_to_scan",
               "The file is larger than the virus scanner can check; it was not accepted."};
+    case Errc::kIntegrityError:
+      return {http::status::conflict, "integrity_error",
+              "The stored file failed its integrity check and is not served."};
+    case Errc::kRangeNotSatisfiable:
+      return {http::status::range_not_satisfiable, "range_not_satisfiable", "The requested range is outside the file."};
     case Errc::kInternal: return {http::status::internal_server_error, "internal_error", "An internal error occurred."};
   }
   return {http::status::internal_server_error, "internal_error", "An internal error occurred."};

@@ -5,6 +5,7 @@
 #include "server/request.hpp"
 
 #include <boost/beast/http/verb.hpp>
+#include <boost/system/result.hpp>
 
 #include <cstddef>
 #include <functional>
@@ -69,6 +70,37 @@ struct BodyStart {
 // Runs on the blocking pool with the request's identity resolved; request.body is empty.
 using StreamHandler = std::function<BodyStart(const Request&)>;
 
+// A response body produced piece by piece as it is sent (downloads), instead of whole in
+// Response::body. The session asks for the next piece only after the previous one was written
+// to the network (back-pressure: memory per connection is one piece, whatever the body's size).
+// Every call, the destructor included, runs on the blocking pool, one at a time, never on a
+// network thread.
+class BodySource {
+ public:
+  virtual ~BodySource() = default;
+  // Fills the start of `buffer` with the next bytes of the body and returns how many (at least 1
+  // while the declared Content-Length is not reached). An error ends the body there: the
+  // connection is closed without sending anything more (the client sees a short body, never a
+  // wrong byte).
+  virtual boost::system::result<std::size_t> next(std::span<std::uint8_t> buffer) = 0;
+  // The body ended: `body_bytes` of it were written to the connection and `complete` tells
+  // whether that was all of it (false: the client went away, a write timed out, next() failed,
+  // or the server shut down). Called exactly once, also for HEAD (0 bytes, complete).
+  virtual void on_finished(std::uint64_t body_bytes, bool complete) = 0;
+};
+
+// What a source route answers: a whole response (`source` null), or the header of one whose
+// body `source` produces. With a source, the header's Content-Length is `content_length`; the
+// body of `header` is ignored.
+struct SourcedResponse {
+  Response header;
+  std::shared_ptr<BodySource> source;
+  std::uint64_t content_length = 0;
+};
+
+// Runs on the blocking pool with the request's identity resolved.
+using SourceHandler = std::function<SourcedResponse(const Request&)>;
+
 struct Route {
   boost::beast::http::verb method = boost::beast::http::verb::get;
   std::string pattern;  // "/api/v1/files/{id}": literal segments and {name} parameters
@@ -87,6 +119,9 @@ struct Route {
   // Set for routes that take their body as a stream (then `handler` is unused and body_limit is
   // the largest limit the stream handler may choose).
   StreamHandler stream_handler{};
+  // Set for routes that answer with a streamed body (then `handler` is unused; the route has no
+  // request body and always runs on the blocking pool).
+  SourceHandler source_handler{};
 };
 
 struct RouteMatch {

@@ -43,9 +43,12 @@ constexpr std::string_view kContentSecurityPolicy =
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
     "base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
-// Headers every response carries, whatever produced it.
+// Headers every response carries, whatever produced it. A handler may set a stricter
+// Content-Security-Policy (a download's "sandbox") and its own Cache-Control.
 void add_standard_headers(Response& res, const Config& config, std::string_view request_id) {
-  res.set("Content-Security-Policy", kContentSecurityPolicy);
+  if (res.find("Content-Security-Policy") == res.end()) {
+    res.set("Content-Security-Policy", kContentSecurityPolicy);
+  }
   res.set("X-Content-Type-Options", "nosniff");
   res.set("Referrer-Policy", "no-referrer");
   res.set("X-Frame-Options", "DENY");
@@ -451,6 +454,7 @@ class HttpsSession final : public Connection, public std::enable_shared_from_thi
 
   void invoke_handler() {
     phase_ = Phase::kHandling;
+    if (route_->source_handler) return start_source();
     if (route_->blocking || needs_identity(route_->policy)) {
       // Off the network thread; the response comes back to this connection's executor. The
       // session stays alive through the shared pointer the task holds.
@@ -482,6 +486,134 @@ class HttpsSession final : public Connection, public std::enable_shared_from_thi
   }
 
   Response error_response(Errc e) const { return json_response(to_http(e).status, error_body(e)); }
+
+  // --- streamed response bodies (Route::source_handler) ---------------------------------------
+  // The source handler runs on the blocking pool (identity first). With a body source, the
+  // header is written, then each piece is produced on the blocking pool into source_piece_ and
+  // written here; the next piece is produced only when the write completed (Beast's buffer_body
+  // relay pattern, example/doc/http_examples.hpp). One piece of memory per connection, and a slow
+  // client slows the source down instead of filling memory.
+
+  void start_source() {
+    net::post(state_.blocking, [self = shared_from_this(), work = net::make_work_guard(stream_.get_executor())] {
+      SourcedResponse answer;
+      try {
+        const Errc access = needs_identity(self->route_->policy)
+                                ? self->state_.authorizer.authorize_identity(*self->route_, *self->request_)
+                                : Errc::kOk;
+        if (access != Errc::kOk) {
+          answer.header = self->access_refused(access);
+        } else {
+          answer = self->route_->source_handler(*self->request_);
+        }
+      } catch (const std::exception& e) {
+        log::error("handler_failed",
+                   {{"request_id", self->request_id_}, {"route", self->route_->pattern}, {"reason", e.what()}});
+        answer =
+            SourcedResponse{.header = self->error_response(Errc::kInternal), .source = nullptr, .content_length = 0};
+      }
+      net::post(self->stream_.get_executor(), [self, answer = std::move(answer)]() mutable {
+        if (!answer.source) return self->send(std::move(answer.header), false);
+        self->send_sourced(std::move(answer));
+      });
+    });
+  }
+
+  void send_sourced(SourcedResponse answer) {
+    phase_ = Phase::kWriting;
+    const bool close = drain_requested_ || state_.draining || refuse_ || !keep_alive_requested();
+    Response& res = answer.header;
+    add_standard_headers(res, state_.config, request_id_);
+    res.version(11);
+    res.keep_alive(!close);
+    res.body().clear();
+    res.content_length(answer.content_length);
+    close_after_write_ = close;
+    source_ = std::move(answer.source);
+    body_length_ = answer.content_length;
+    body_sent_ = 0;
+    bytes_out_ = 0;
+    sourced_.emplace(std::move(res.base()));
+    sourced_->body().data = nullptr;
+    sourced_->body().size = 0;
+    sourced_->body().more = true;
+    sourced_serializer_.emplace(*sourced_);
+    beast::get_lowest_layer(stream_).expires_after(limits_.write_timeout);
+    http::async_write_header(stream_, *sourced_serializer_,
+                             beast::bind_front_handler(&HttpsSession::on_sourced_header, shared_from_this()));
+  }
+
+  void on_sourced_header(beast::error_code ec, std::size_t n) {
+    bytes_out_ += n;
+    state_.metrics.add_bytes_sent(n);
+    if (ec) return end_sourced(false);
+    // HEAD: the header only, Content-Length that of the GET body (RFC 9110 section 9.3.2).
+    if (method_ == http::verb::head || body_length_ == 0) return end_sourced(true);
+    produce_piece();
+  }
+
+  void produce_piece() {
+    if (!source_piece_) source_piece_ = std::make_unique<std::uint8_t[]>(kSourcePiece);
+    const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(kSourcePiece, body_length_ - body_sent_));
+    net::post(state_.blocking, [self = shared_from_this(), source = source_, want,
+                                work = net::make_work_guard(stream_.get_executor())] {
+      boost::system::result<std::size_t> got = make_error_code(Errc::kInternal);
+      try {
+        got = source->next(std::span<std::uint8_t>(self->source_piece_.get(), want));
+      } catch (const std::exception& e) {
+        log::error("handler_failed",
+                   {{"request_id", self->request_id_}, {"route", self->route_->pattern}, {"reason", e.what()}});
+      }
+      if (got && (*got == 0 || *got > want)) got = make_error_code(Errc::kInternal);
+      net::post(self->stream_.get_executor(), [self, got] { self->on_piece(got); });
+    });
+  }
+
+  void on_piece(boost::system::result<std::size_t> got) {
+    // A failed piece ends the body here: nothing of it is sent and the connection is closed, so
+    // the client sees a short body, never a wrong byte.
+    if (!got) return end_sourced(false);
+    piece_size_ = *got;
+    auto& body = sourced_->body();
+    body.data = source_piece_.get();
+    body.size = piece_size_;
+    body.more = body_sent_ + piece_size_ < body_length_;
+    beast::get_lowest_layer(stream_).expires_after(limits_.write_timeout);
+    http::async_write(stream_, *sourced_serializer_,
+                      beast::bind_front_handler(&HttpsSession::on_piece_written, shared_from_this()));
+  }
+
+  void on_piece_written(beast::error_code ec, std::size_t n) {
+    if (ec == http::error::need_buffer) ec = {};  // the piece went out; more follow
+    bytes_out_ += n;
+    state_.metrics.add_bytes_sent(n);
+    if (ec) return end_sourced(false);
+    body_sent_ += piece_size_;
+    if (body_sent_ >= body_length_) return end_sourced(true);
+    produce_piece();
+  }
+
+  // The body ended (complete or cut): the access log, the source's hook and its release on the
+  // blocking pool (it may do database work), then the next request or the close.
+  void end_sourced(bool complete) {
+    const unsigned status = sourced_ ? sourced_->result_int() : 0;
+    log_access(status, bytes_out_);
+    net::post(state_.blocking, [source = std::move(source_), sent = body_sent_, complete, id = request_id_]() mutable {
+      try {
+        source->on_finished(sent, complete);
+      } catch (const std::exception& e) {
+        log::error("handler_failed", {{"request_id", id}, {"reason", e.what()}});
+      }
+      source.reset();
+    });
+    source_.reset();
+    sourced_serializer_.reset();
+    sourced_.reset();
+    reset_exchange();
+    if (!complete) return close_socket();
+    if (close_after_write_) return do_close();
+    do_wait_for_request();
+  }
 
   // A request over a limit or malformed: answer, log the reason, close.
   void reject(Errc e, std::string_view reason) {
@@ -520,7 +652,16 @@ class HttpsSession final : public Connection, public std::enable_shared_from_thi
 
   void on_write(beast::error_code ec, std::size_t n) {
     state_.metrics.add_bytes_sent(n);
-    const auto status = response_->result_int();
+    log_access(response_->result_int(), n);
+    serializer_.reset();
+    response_.reset();
+    reset_exchange();
+    if (ec) return close_socket();
+    if (close_after_write_) return do_close();
+    do_wait_for_request();
+  }
+
+  void log_access(unsigned status, std::size_t bytes_out) {
     const auto duration = Clock::now() - request_received_;
     state_.metrics.record_request(method_label(method_), route_label_, status, duration);
     log::info("access", {{"request_id", request_id_},
@@ -528,11 +669,13 @@ class HttpsSession final : public Connection, public std::enable_shared_from_thi
                          {"route", route_label_},
                          {"status", status},
                          {"bytes_in", bytes_in_},
-                         {"bytes_out", n},
+                         {"bytes_out", bytes_out},
                          {"duration_us", std::chrono::duration_cast<std::chrono::microseconds>(duration).count()},
                          {"client", client_text_}});
-    serializer_.reset();
-    response_.reset();
+  }
+
+  // Forgets the request just answered.
+  void reset_exchange() {
     request_.reset();
     body_parser_.reset();
     stream_parser_.reset();
@@ -541,9 +684,6 @@ class HttpsSession final : public Connection, public std::enable_shared_from_thi
     route_ = nullptr;
     method_ = http::verb::unknown;
     request_id_.clear();
-    if (ec) return close_socket();
-    if (close_after_write_) return do_close();
-    do_wait_for_request();
   }
 
   // Sends close_notify, waits briefly for the peer's, then closes the socket.
@@ -569,6 +709,8 @@ class HttpsSession final : public Connection, public std::enable_shared_from_thi
   static constexpr std::size_t kReadChunk = 4096;
   // One piece of a streamed body: the most a streaming connection holds of it at a time.
   static constexpr std::size_t kStreamPiece = std::size_t{128} * 1024;
+  // One piece of a streamed response body: the most a downloading connection holds of it.
+  static constexpr std::size_t kSourcePiece = std::size_t{128} * 1024;
   static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
   ServerState& state_;
@@ -587,6 +729,15 @@ class HttpsSession final : public Connection, public std::enable_shared_from_thi
   std::optional<Request> request_;
   std::optional<Response> response_;
   std::optional<http::response_serializer<http::string_body>> serializer_;
+  // A streamed response (Route::source_handler) while its body is sent.
+  std::shared_ptr<BodySource> source_;
+  std::unique_ptr<std::uint8_t[]> source_piece_;  // kSourcePiece bytes, made on first use
+  std::optional<http::response<http::buffer_body>> sourced_;
+  std::optional<http::response_serializer<http::buffer_body>> sourced_serializer_;
+  std::uint64_t body_length_ = 0;  // the declared Content-Length
+  std::uint64_t body_sent_ = 0;    // body bytes written so far (whole pieces)
+  std::size_t piece_size_ = 0;     // the piece being written
+  std::size_t bytes_out_ = 0;      // header and body bytes written so far
   const Route* route_ = nullptr;
   std::string route_label_;
   std::string path_, query_;
