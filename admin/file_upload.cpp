@@ -328,13 +328,14 @@ UploadOutcome FileUpload::after_scan(const scanner::ScanVerdict& verdict) {
 }
 
 UploadOutcome FileUpload::commit_unscanned() {
+  scan_started_ = scanned_ = std::chrono::steady_clock::now();  // no scan: zero in the timings
   UploadOutcome out;
   out.unscanned = true;
   return commit_file(std::move(out), "not_scanned_too_large");
 }
 
 UploadOutcome FileUpload::commit_if_clean(const scanner::ScanVerdict& verdict) {
-  const auto scanned = std::chrono::steady_clock::now();
+  scanned_ = std::chrono::steady_clock::now();
   UploadOutcome out;
   out.verdict = verdict;
   if (!verdict.is_clean()) {
@@ -401,8 +402,8 @@ UploadOutcome FileUpload::commit_file(UploadOutcome out, std::string scan_verdic
                               {"receive_ms", ms(prepared_ - began_)},
                               {"append_ms", ms(append_time_)},
                               {"scan_wait_ms", ms(scan_started_ - prepared_)},
-                              {"scan_ms", ms(scanned - scan_started_)},
-                              {"commit_ms", ms(std::chrono::steady_clock::now() - scanned)}});
+                              {"scan_ms", ms(scanned_ - scan_started_)},
+                              {"commit_ms", ms(std::chrono::steady_clock::now() - scanned_)}});
   crash_if_armed(services_.crash_point, UploadCrashPoint::kAfterRow);
   out.file = std::move(file);
   return out;

@@ -167,7 +167,7 @@ class FileUpload : public std::enable_shared_from_this<FileUpload> {
   // Stage timings for the "upload_stored" log line (bench/README.md, bench/transfer): from begin() to the end of
   // prepare() (the body received, sealed and flushed), the part of it spent in append() (SHA-256,
   // seal, write), then the scan's start and the commit.
-  std::chrono::steady_clock::time_point began_, prepared_, scan_started_;
+  std::chrono::steady_clock::time_point began_, prepared_, scan_started_, scanned_;
   std::chrono::steady_clock::duration append_time_{};
   std::uint64_t max_file_bytes_ = 0;    // rights and policy combined; 0: none
   std::vector<QuotaAccount> accounts_;  // the user's and the organization's quota

@@ -429,7 +429,7 @@ int serve(const std::string& config_file, bool allow_test_hooks) {
   admin::UsageCounters usage(*database);
   server::UsageRouteServices usage_services{usage};
   server::FileRouteServices file_services{uploads, files, store,
-                                          std::max(sc.max_file_bytes, config->storage.max_file_bytes)};
+                                          std::max(sc.max_file_bytes, config->storage.max_file_bytes), &usage};
   server::ServiceHealthSources health_sources{.scanner = [&scanner] { return scanner.status(); },
                                               .updates = [&updater] { return updater.status(); },
                                               .crypto = crypto_context,

@@ -25,6 +25,13 @@ struct DownloadTarget {
   std::string object_id;
 };
 
+// Where a download's bytes are counted (admin::UsageCounters, per user and day).
+struct DownloadUsage {
+  admin::UsageCounters* counters = nullptr;  // null: not counted (tools and tests without usage)
+  std::optional<admin::TenantScope> scope;
+  std::string user_id;
+};
+
 // The security event of stored data that failed authentication. Never served: tampering or
 // corruption on disk is an operator's matter, and the log says which object.
 void log_integrity_failure(const DownloadTarget& t, std::uint64_t offset, std::string_view stage) {
@@ -49,7 +56,7 @@ class DownloadSource final : public BodySource {
  public:
   DownloadSource(admin::AuditLog& audit, DownloadTarget target, std::unique_ptr<storage::ObjectFileSource> file,
                  std::unique_ptr<crypto::ObjectOpener> opener, std::uint64_t offset, std::uint64_t end,
-                 std::vector<std::uint8_t> ahead, admin::AuditEvent event, bool audited)
+                 std::vector<std::uint8_t> ahead, admin::AuditEvent event, bool audited, DownloadUsage usage)
       : audit_(audit),
         target_(std::move(target)),
         file_(std::move(file)),
@@ -58,7 +65,8 @@ class DownloadSource final : public BodySource {
         end_(end),
         ahead_(std::move(ahead)),
         event_(std::move(event)),
-        audited_(audited) {}
+        audited_(audited),
+        usage_(std::move(usage)) {}
 
   boost::system::result<std::size_t> next(std::span<std::uint8_t> buffer) override {
     if (ahead_used_ < ahead_.size()) {
@@ -93,6 +101,12 @@ class DownloadSource final : public BodySource {
     event_.details["complete"] = complete;
     if (!complete) event_.details["reason"] = integrity_failed_ ? "integrity" : "incomplete";
     record(audit_, target_, event_);
+    if (usage_.counters && usage_.scope && body_bytes > 0) {
+      if (auto ec = usage_.counters->record_download(*usage_.scope, usage_.user_id, body_bytes,
+                                                     std::chrono::system_clock::now())) {
+        log::error("usage_record_failed", {{"request_id", target_.request_id}, {"reason", ec.message()}});
+      }
+    }
   }
 
  private:
@@ -106,6 +120,7 @@ class DownloadSource final : public BodySource {
   std::size_t ahead_used_ = 0;
   admin::AuditEvent event_;
   bool audited_;
+  DownloadUsage usage_;
   bool integrity_failed_ = false;
 };
 
@@ -204,8 +219,10 @@ SourcedResponse download(FileRouteServices& services, const Request& request) {
     }
   }
   const std::uint64_t length = end - first;
-  auto source = std::make_shared<DownloadSource>(audit, target, std::move(object), std::move(opener),
-                                                 first + ahead.size(), end, std::move(ahead), std::move(event), !head);
+  auto source = std::make_shared<DownloadSource>(
+      audit, target, std::move(object), std::move(opener), first + ahead.size(), end, std::move(ahead),
+      std::move(event), !head,
+      DownloadUsage{.counters = services.usage, .scope = identity.scope, .user_id = identity.user.id});
   return {.header = std::move(res), .source = std::move(source), .content_length = length};
 }
 

@@ -6,6 +6,7 @@
 
 #include "admin/file_upload.hpp"
 #include "admin/files.hpp"
+#include "admin/usage.hpp"
 #include "server/router.hpp"
 #include "storage/object_store.hpp"
 
@@ -22,6 +23,8 @@ struct FileRouteServices {
   // max_file_bytes, or the scanner's limit when larger); the admin layer applies every other
   // limit (admin::FileUpload, docs/upload.md "Limits").
   std::uint64_t max_upload_bytes = 0;
+  // Counts downloaded bytes per user and day (null: not counted).
+  admin::UsageCounters* usage = nullptr;
 };
 
 void add_file_routes(Router& router, FileRouteServices& services);
