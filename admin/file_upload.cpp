@@ -5,6 +5,7 @@
 #include "common/log.hpp"
 #include "crypto/random.hpp"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include <future>
@@ -54,6 +55,7 @@ boost::system::result<std::shared_ptr<FileUpload>> FileUpload::begin(UploadServi
   // Fail closed and early: a file that cannot be scanned is refused before its bytes arrive.
   if (services.scanner.unavailable()) return make_error_code(Errc::kScannerUnavailable);
   if (info.content_type.empty()) info.content_type = "application/octet-stream";
+  if (info.declared_bytes && *info.declared_bytes > info.max_bytes) return make_error_code(Errc::kTooLarge);
   std::shared_ptr<FileUpload> upload(new FileUpload(services, scope, std::move(info)));
   upload->file_id_ = crypto::random_hex(16);
   upload->object_id_ = crypto::random_hex(16);
@@ -63,6 +65,9 @@ boost::system::result<std::shared_ptr<FileUpload>> FileUpload::begin(UploadServi
   if (auto ec = services.store.create_staging(upload->object_id_, upload->sink_)) return ec;
   upload->sealer_ = std::make_unique<crypto::ObjectSealer>(services.ctx, key, ref, upload->object_id_, *upload->sink_);
   if (auto ec = upload->sealer_->status()) return ec;
+  if (upload->info_.declared_bytes) {
+    if (auto ec = upload->sealer_->expect_total(*upload->info_.declared_bytes)) return ec;
+  }
   upload->digest_ = std::make_unique<Digest>(*services.ctx);
   return upload;
 }
@@ -85,10 +90,58 @@ boost::system::error_code FileUpload::append(std::span<const std::uint8_t> bytes
   if (bytes.size() > info_.max_bytes - std::min(received_, info_.max_bytes)) {
     return error_ = make_error_code(Errc::kTooLarge);
   }
+  if (info_.declared_bytes) return append_declared(bytes);
   received_ += bytes.size();
   if (!digest_->update(bytes)) return error_ = make_error_code(Errc::kInternal);
   if (auto ec = sealer_->append(bytes)) return error_ = ec;
   return {};
+}
+
+boost::system::error_code FileUpload::seal(std::span<const std::uint8_t> bytes) {
+  if (!digest_->update(bytes)) return error_ = make_error_code(Errc::kInternal);
+  if (auto ec = sealer_->append(bytes)) return error_ = ec;
+  return {};
+}
+
+boost::system::error_code FileUpload::append_declared(std::span<const std::uint8_t> bytes) {
+  if (bytes.size() > *info_.declared_bytes - received_) return error_ = make_error_code(Errc::kTooLarge);
+  received_ += bytes.size();
+  const std::size_t chunk = crypto::kDefaultChunkBytes;
+  // Only whole chunks reach the digest and the sealer, so that what they have seen is exactly
+  // what checkpoint() can make durable; the partial tail waits here.
+  while (!bytes.empty()) {
+    if (tail_.empty() && bytes.size() >= chunk) {
+      if (auto ec = seal(bytes.first(chunk))) return ec;
+      bytes = bytes.subspan(chunk);
+      continue;
+    }
+    if (tail_.capacity() < chunk) tail_.reserve(chunk);
+    const std::size_t take = std::min(chunk - tail_.size(), bytes.size());
+    tail_.insert(tail_.end(), bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(take));
+    bytes = bytes.subspan(take);
+    if (tail_.size() == chunk) {
+      if (auto ec = seal(tail_)) return ec;
+      tail_.clear();
+    }
+  }
+  if (complete() && !tail_.empty()) {
+    if (auto ec = seal(tail_)) return ec;
+    tail_.clear();
+  }
+  return {};
+}
+
+boost::system::result<std::uint64_t> FileUpload::checkpoint() {
+  if (error_) return error_;
+  if (!info_.declared_bytes || finished_) return error_ = make_error_code(Errc::kInternal);
+  received_ -= tail_.size();
+  OPENSSL_cleanse(tail_.data(), tail_.size());
+  tail_.clear();
+  if (sealer_->sealed_plaintext_bytes() != received_ || sealer_->buffered_bytes() != 0) {
+    return error_ = make_error_code(Errc::kInternal);
+  }
+  if (auto ec = sink_->sync()) return error_ = ec;
+  return received_;
 }
 
 scanner::ScanVerdict FileUpload::scan_with(scanner::Scanner& scanner) {

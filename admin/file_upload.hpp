@@ -28,6 +28,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace furoshiki::admin {
 
@@ -51,6 +52,11 @@ struct UploadInfo {
   std::string content_type;          // as declared; "application/octet-stream" when empty
   std::uint64_t max_bytes = 0;       // plaintext limit; more is refused with Errc::kTooLarge
   std::uint32_t retention_days = 0;  // 0: kept until deleted
+  // The plaintext size announced before the body (a resumable upload's Upload-Length). When set,
+  // it must not exceed max_bytes (Errc::kTooLarge from begin()), append() refuses bytes past it
+  // (kTooLarge), finish() requires exactly this many, and every chunk is sealed as soon as it is
+  // whole (checkpoint()).
+  std::optional<std::uint64_t> declared_bytes;
   // The actor part of the audit events (actor, client, user agent); chain, action, target,
   // outcome and details are filled in here.
   AuditEvent actor{AuditChain::service()};
@@ -96,7 +102,18 @@ class FileUpload : public std::enable_shared_from_this<FileUpload> {
   // finish_async(), waiting for the outcome (tests and tools).
   UploadOutcome finish();
 
+  // Resumable uploads (declared_bytes set): makes everything sealed so far durable — flush and
+  // fdatasync of the staged object — and drops the unsealed tail (less than a chunk), which the
+  // client sends again. Returns the plaintext bytes that are now durable, the offset the next
+  // append() continues from: a multiple of the chunk size unless the whole body is in. Chunk
+  // indices are never reused (the sealer's counter only grows), so the resent tail is sealed
+  // under a nonce never used before. The first error sticks.
+  [[nodiscard]] boost::system::result<std::uint64_t> checkpoint();
+
+  // Bytes accepted so far (for a resumable upload including the unsealed tail).
   std::uint64_t received_bytes() const { return received_; }
+  // Whether the declared size was reached (always false without declared_bytes).
+  bool complete() const { return info_.declared_bytes && received_ == *info_.declared_bytes; }
   const std::string& file_id() const { return file_id_; }
 
  private:
@@ -125,7 +142,11 @@ class FileUpload : public std::enable_shared_from_this<FileUpload> {
   std::unique_ptr<crypto::ObjectSealer> sealer_;
   struct Digest;
   std::unique_ptr<Digest> digest_;
-  std::string sha256_;  // hex, once prepare() finished the digest
+  // Feeds whole chunks (or the final remainder) to the digest and the sealer.
+  boost::system::error_code seal(std::span<const std::uint8_t> bytes);
+  boost::system::error_code append_declared(std::span<const std::uint8_t> bytes);
+  std::vector<std::uint8_t> tail_;  // resumable uploads: received plaintext not yet a whole chunk
+  std::string sha256_;              // hex, once prepare() finished the digest
   std::uint64_t received_ = 0;
   bool committed_ = false;
   bool finished_ = false;
