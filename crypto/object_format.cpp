@@ -179,6 +179,7 @@ boost::system::error_code ObjectSealer::append(std::span<const std::uint8_t> pla
   if (finished_) return CryptoErrc::kInternal;
   const std::size_t chunk = header_.chunk_bytes;
   if (expected_total_) {
+    if (plaintext.empty()) return {};
     // The total is known: a chunk is sealed the moment it is complete, flagged last when it ends
     // at the total. A chunk index is never used twice: each emit() takes the next one.
     if (plaintext.size() > *expected_total_ - plaintext_bytes_ || last_sealed_) {
