@@ -6,6 +6,7 @@
 #include "crypto/random.hpp"
 #include "storage/errors.hpp"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include <future>
@@ -86,6 +87,9 @@ boost::system::result<std::shared_ptr<FileUpload>> FileUpload::begin(UploadServi
   if (auto ec = services.store.create_staging(upload->object_id_, upload->sink_)) return ec;
   upload->sealer_ = std::make_unique<crypto::ObjectSealer>(services.ctx, key, ref, upload->object_id_, *upload->sink_);
   if (auto ec = upload->sealer_->status()) return ec;
+  if (upload->info_.declared_bytes) {
+    if (auto ec = upload->sealer_->expect_total(*upload->info_.declared_bytes)) return ec;
+  }
   upload->digest_ = std::make_unique<Digest>(*services.ctx);
   return upload;
 }
@@ -200,7 +204,12 @@ boost::system::error_code FileUpload::append(std::span<const std::uint8_t> bytes
                                    : services_.limits.space_check_bytes;
     if (auto ec = check_space(rest)) return error_ = ec;
   }
+  if (info_.declared_bytes) return append_declared(bytes);
   received_ = total;
+  return seal(bytes);
+}
+
+boost::system::error_code FileUpload::seal(std::span<const std::uint8_t> bytes) {
   const auto started = std::chrono::steady_clock::now();
   if (!digest_->update(bytes)) return error_ = make_error_code(Errc::kInternal);
   if (auto ec = sealer_->append(bytes)) {
@@ -211,6 +220,47 @@ boost::system::error_code FileUpload::append(std::span<const std::uint8_t> bytes
   }
   append_time_ += std::chrono::steady_clock::now() - started;
   return {};
+}
+
+boost::system::error_code FileUpload::append_declared(std::span<const std::uint8_t> bytes) {
+  if (bytes.size() > *info_.declared_bytes - received_) return error_ = make_error_code(Errc::kTooLarge);
+  received_ += bytes.size();
+  const std::size_t chunk = crypto::kDefaultChunkBytes;
+  // Only whole chunks reach the digest and the sealer, so that what they have seen is exactly
+  // what checkpoint() can make durable; the partial tail waits here.
+  while (!bytes.empty()) {
+    if (tail_.empty() && bytes.size() >= chunk) {
+      if (auto ec = seal(bytes.first(chunk))) return ec;
+      bytes = bytes.subspan(chunk);
+      continue;
+    }
+    if (tail_.capacity() < chunk) tail_.reserve(chunk);
+    const std::size_t take = std::min(chunk - tail_.size(), bytes.size());
+    tail_.insert(tail_.end(), bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(take));
+    bytes = bytes.subspan(take);
+    if (tail_.size() == chunk) {
+      if (auto ec = seal(tail_)) return ec;
+      tail_.clear();
+    }
+  }
+  if (complete() && !tail_.empty()) {
+    if (auto ec = seal(tail_)) return ec;
+    tail_.clear();
+  }
+  return {};
+}
+
+boost::system::result<std::uint64_t> FileUpload::checkpoint() {
+  if (error_) return error_;
+  if (!info_.declared_bytes || finished_) return error_ = make_error_code(Errc::kInternal);
+  received_ -= tail_.size();
+  OPENSSL_cleanse(tail_.data(), tail_.size());
+  tail_.clear();
+  if (sealer_->sealed_plaintext_bytes() != received_ || sealer_->buffered_bytes() != 0) {
+    return error_ = make_error_code(Errc::kInternal);
+  }
+  if (auto ec = sink_->sync()) return error_ = ec;
+  return received_;
 }
 
 scanner::ScanVerdict FileUpload::scan_with(scanner::Scanner& scanner) {

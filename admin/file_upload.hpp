@@ -16,8 +16,8 @@
 #include "admin/files.hpp"
 #include "admin/tenant_keys.hpp"
 #include "admin/tenant_scope.hpp"
-#include "admin/upload_limits.hpp"
 #include "admin/upload_crash_point.hpp"
+#include "admin/upload_limits.hpp"
 #include "crypto/object_format.hpp"
 #include "scanner/scan_pool.hpp"
 #include "storage/object_store.hpp"
@@ -30,6 +30,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace furoshiki::admin {
 
@@ -59,7 +60,9 @@ struct UploadInfo {
   std::string name;          // REQUIRES: normalize_file_name() output
   std::string content_type;  // as declared; "application/octet-stream" when empty
   // The length the client declared (Content-Length, Upload-Length); nullopt for a chunked body.
-  // Checked before any body byte: size limits, quotas, the disk reserve.
+  // Checked before any body byte: size limits, quotas, the disk reserve. When set, append()
+  // refuses bytes past it, finish() requires exactly this many, and every chunk is sealed as soon
+  // as it is whole (checkpoint(), resumable uploads).
   std::optional<std::uint64_t> declared_bytes;
   // The uploader's own limits (rights.max_file_bytes, rights.quota_bytes); 0: none, the
   // organization's policy applies. More is refused with Errc::kTooLarge / kQuotaExceeded.
@@ -120,10 +123,21 @@ class FileUpload : public std::enable_shared_from_this<FileUpload> {
   // finish_async(), waiting for the outcome (tests and tools).
   UploadOutcome finish();
 
+  // Resumable uploads (declared_bytes set): makes everything sealed so far durable — flush and
+  // fdatasync of the staged object — and drops the unsealed tail (less than a chunk), which the
+  // client sends again. Returns the plaintext bytes that are now durable, the offset the next
+  // append() continues from: a multiple of the chunk size unless the whole body is in. Chunk
+  // indices are never reused (the sealer's counter only grows), so the resent tail is sealed
+  // under a nonce never used before. The first error sticks.
+  [[nodiscard]] boost::system::result<std::uint64_t> checkpoint();
+
+  // Bytes accepted so far (for a resumable upload including the unsealed tail).
   std::uint64_t received_bytes() const { return received_; }
   // The largest body this upload may take (for the HTTP parser's limit); the limits are checked
   // here in any case.
   std::uint64_t body_limit() const;
+  // Whether the declared size was reached (always false without declared_bytes).
+  bool complete() const { return info_.declared_bytes && received_ == *info_.declared_bytes; }
   const std::string& file_id() const { return file_id_; }
 
  private:
@@ -162,7 +176,11 @@ class FileUpload : public std::enable_shared_from_this<FileUpload> {
   std::unique_ptr<crypto::ObjectSealer> sealer_;
   struct Digest;
   std::unique_ptr<Digest> digest_;
-  std::string sha256_;  // hex, once prepare() finished the digest
+  // Feeds whole chunks (or the final remainder) to the digest and the sealer.
+  boost::system::error_code seal(std::span<const std::uint8_t> bytes);
+  boost::system::error_code append_declared(std::span<const std::uint8_t> bytes);
+  std::vector<std::uint8_t> tail_;  // resumable uploads: received plaintext not yet a whole chunk
+  std::string sha256_;              // hex, once prepare() finished the digest
   std::uint64_t received_ = 0;
   // Stage timings for the "upload_stored" log line (bench/README.md, bench/transfer): from begin() to the end of
   // prepare() (the body received, sealed and flushed), the part of it spent in append() (SHA-256,

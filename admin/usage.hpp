@@ -1,4 +1,4 @@
-// Usage counters per user and UTC day (schema/0011_usage.sql) and the usage report of an
+// Usage counters per user and UTC day (schema/0010_usage.sql) and the usage report of an
 // organization (GET /api/v1/admin/usage, GET /me "usage").
 //
 // - Uploads and deletions (including expiries) are counted by FileDirectory in the transaction

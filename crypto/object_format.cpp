@@ -167,10 +167,46 @@ ObjectSealer::ObjectSealer(std::shared_ptr<const CryptoContext> ctx, const Secre
 
 ObjectSealer::~ObjectSealer() { wipe(buffer_); }
 
+boost::system::error_code ObjectSealer::expect_total(std::uint64_t total) {
+  if (status_) return status_;
+  if (finished_ || plaintext_bytes_ != 0 || expected_total_) return CryptoErrc::kInternal;
+  expected_total_ = total;
+  return {};
+}
+
 boost::system::error_code ObjectSealer::append(std::span<const std::uint8_t> plaintext) {
   if (status_) return status_;
   if (finished_) return CryptoErrc::kInternal;
   const std::size_t chunk = header_.chunk_bytes;
+  if (expected_total_) {
+    if (plaintext.empty()) return {};
+    // The total is known: a chunk is sealed the moment it is complete, flagged last when it ends
+    // at the total. A chunk index is never used twice: each emit() takes the next one.
+    if (plaintext.size() > *expected_total_ - plaintext_bytes_ || last_sealed_) {
+      return status_ = CryptoErrc::kInternal;
+    }
+    while (!plaintext.empty()) {
+      if (buffer_.empty() && plaintext.size() >= chunk) {
+        const bool last = plaintext_bytes_ + chunk == *expected_total_;
+        if ((status_ = emit(plaintext.first(chunk), last))) return status_;
+        plaintext = plaintext.subspan(chunk);
+        plaintext_bytes_ += chunk;
+        last_sealed_ = last;
+        continue;
+      }
+      const std::size_t take = std::min<std::size_t>(chunk - buffer_.size(), plaintext.size());
+      buffer_.insert(buffer_.end(), plaintext.begin(), plaintext.begin() + static_cast<std::ptrdiff_t>(take));
+      plaintext = plaintext.subspan(take);
+      plaintext_bytes_ += take;
+      if (buffer_.size() == chunk || plaintext_bytes_ == *expected_total_) {
+        const bool last = plaintext_bytes_ == *expected_total_;
+        if ((status_ = emit(buffer_, last))) return status_;
+        buffer_.clear();
+        last_sealed_ = last;
+      }
+    }
+    return {};
+  }
   while (!plaintext.empty()) {
     // A full buffer is known not to be the last chunk only once more data arrives.
     if (buffer_.size() == chunk) {
@@ -197,6 +233,13 @@ boost::system::error_code ObjectSealer::finish() {
   if (status_) return status_;
   if (finished_) return CryptoErrc::kInternal;
   finished_ = true;
+  if (expected_total_) {
+    if (plaintext_bytes_ != *expected_total_) return status_ = CryptoErrc::kInternal;
+    // A total of 0 has its (empty) last chunk still to seal; any other was sealed by append().
+    if (!last_sealed_) status_ = emit(buffer_, true);
+    wipe(buffer_);
+    return status_;
+  }
   status_ = emit(buffer_, true);
   wipe(buffer_);
   return status_;
@@ -218,6 +261,7 @@ boost::system::error_code ObjectSealer::emit(std::span<const std::uint8_t> plain
   }
   ++next_chunk_;
   sealed_bytes_ += n;
+  if (!ec) sealed_plaintext_ += plaintext.size();
   return ec;
 }
 

@@ -17,6 +17,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 
 namespace furoshiki::crypto {
 
@@ -134,8 +135,20 @@ class ObjectSealer {
   // follow them in `plaintext`) are sealed straight from `plaintext`; the rest is copied into
   // the sealer's one-chunk buffer until the next append() or finish() tells whether it is last.
   [[nodiscard]] boost::system::error_code append(std::span<const std::uint8_t> plaintext);
-  // Writes the last chunk. REQUIRES: called once; no append() after it.
+  // Writes the last chunk. REQUIRES: called once; no append() after it. With an expected total
+  // the last chunk may already be sealed (then finish() only checks the total was reached).
   [[nodiscard]] boost::system::error_code finish();
+
+  // Declares the object's plaintext size before the first append() (resumable uploads): every
+  // chunk is then sealed as soon as it is complete — it is the last exactly when it ends at
+  // `total` — so nothing waits in the buffer but a partial chunk. append() past `total`
+  // answers CryptoErrc::kInternal, as does finish() short of it. REQUIRES: no append() yet.
+  [[nodiscard]] boost::system::error_code expect_total(std::uint64_t total);
+  // Plaintext bytes sealed into the sink so far (whole chunks, plus the last one once sealed):
+  // what a resumable upload may count as received once the sink is synced.
+  std::uint64_t sealed_plaintext_bytes() const { return sealed_plaintext_; }
+  // Bytes of plaintext held in the buffer, not yet sealed.
+  std::size_t buffered_bytes() const { return buffer_.size(); }
 
   std::uint64_t plaintext_bytes() const { return plaintext_bytes_; }
   std::uint64_t sealed_bytes() const { return sealed_bytes_; }
@@ -154,6 +167,9 @@ class ObjectSealer {
   std::uint64_t next_chunk_ = 0;
   std::uint64_t plaintext_bytes_ = 0;
   std::uint64_t sealed_bytes_ = 0;
+  std::uint64_t sealed_plaintext_ = 0;
+  std::optional<std::uint64_t> expected_total_;
+  bool last_sealed_ = false;
   bool finished_ = false;
   boost::system::error_code status_;
 };

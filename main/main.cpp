@@ -31,6 +31,7 @@
 #include "server/metrics.hpp"
 #include "server/server.hpp"
 #include "server/system_routes.hpp"
+#include "server/upload_routes.hpp"
 #include "server/usage_routes.hpp"
 #include "server/web_ui.hpp"
 #include "storage/data_directory.hpp"
@@ -430,6 +431,8 @@ int serve(const std::string& config_file, bool allow_test_hooks) {
   server::UsageRouteServices usage_services{usage};
   server::FileRouteServices file_services{uploads, files, store,
                                           std::max(sc.max_file_bytes, config->storage.max_file_bytes), &usage};
+  // tus resumable uploads (in memory: none survives a restart, as staging is emptied then).
+  server::TusRegistry tus_uploads(file_services, server::TusOptions{});
   server::ServiceHealthSources health_sources{.scanner = [&scanner] { return scanner.status(); },
                                               .updates = [&updater] { return updater.status(); },
                                               .crypto = crypto_context,
@@ -450,6 +453,7 @@ int serve(const std::string& config_file, bool allow_test_hooks) {
     server::add_system_routes(server.router(), system_services);
     server::add_file_routes(server.router(), file_services);
     server::add_usage_routes(server.router(), usage_services);
+    server::add_upload_routes(server.router(), tus_uploads);
     // The browser UI, when web.root holds a build of it; the API works without it.
     if (!config->web.root.empty()) {
       std::string problem;

@@ -27,28 +27,6 @@ Response error_with(Errc e, const boost::json::object& extra) {
   return json_response(h.status, boost::json::serialize(boost::json::object{{"error", std::move(error)}}));
 }
 
-// The answer to an upload that failed before or without a verdict.
-Response upload_error(const Request& request, const boost::system::error_code& ec) {
-  if (ec == boost::system::errc::no_space_on_device || ec.value() == EDQUOT) {
-    if (ec.category() == boost::system::generic_category() || ec.category() == boost::system::system_category()) {
-      return error_response(Errc::kInsufficientStorage);
-    }
-  }
-  if (ec == storage::StorageErrc::kBelowReserve) return error_response(Errc::kInsufficientStorage);
-  switch (errc_of(ec)) {
-    case Errc::kTooLarge: return error_response(Errc::kTooLarge, "The file is larger than you may upload.");
-    case Errc::kTooLargeToScan: return error_response(Errc::kTooLargeToScan);
-    case Errc::kQuotaExceeded: return error_response(Errc::kQuotaExceeded);
-    case Errc::kScannerBusy: {
-      Response res = error_response(Errc::kScannerBusy);
-      res.set(http::field::retry_after, "30");
-      return res;
-    }
-    case Errc::kScannerUnavailable: return error_response(Errc::kScannerUnavailable);
-    default: return internal_error(request, "upload", ec);
-  }
-}
-
 // The answer to a finished upload.
 Response upload_answer(const Request& request, const admin::UploadOutcome& outcome) {
   if (outcome.stored()) {
@@ -56,13 +34,7 @@ Response upload_answer(const Request& request, const admin::UploadOutcome& outco
     res.set(http::field::location, "/api/v1/files/" + outcome.file.id);
     return res;
   }
-  if (outcome.verdict && !outcome.error) {
-    const auto& v = *outcome.verdict;
-    if (v.kind == scanner::ScanVerdict::Kind::kInfected)
-      return error_with(Errc::kInfected, {{"signature", v.signature}});
-    if (v.kind == scanner::ScanVerdict::Kind::kRefused) return error_with(Errc::kScanRefused, {{"reason", v.reason}});
-  }
-  return upload_error(request, outcome.error ? outcome.error : make_error_code(Errc::kInternal));
+  return upload_refusal(request, outcome);
 }
 
 // Streams a PUT body into a FileUpload and answers with its outcome.
@@ -144,6 +116,43 @@ BodyStart start_upload(FileRouteServices& services, const Request& request) {
 }
 
 }  // namespace
+
+std::uint64_t upload_limit_for(const FileRouteServices& services, const admin::Rights& rights) {
+  std::uint64_t limit = services.max_upload_bytes;
+  if (rights.max_file_bytes > 0) limit = std::min(limit, rights.max_file_bytes);
+  return limit;
+}
+
+Response upload_error(const Request& request, const boost::system::error_code& ec) {
+  if (ec == boost::system::errc::no_space_on_device || ec.value() == EDQUOT) {
+    if (ec.category() == boost::system::generic_category() || ec.category() == boost::system::system_category()) {
+      return error_response(Errc::kInsufficientStorage);
+    }
+  }
+  if (ec == storage::StorageErrc::kBelowReserve) return error_response(Errc::kInsufficientStorage);
+  switch (errc_of(ec)) {
+    case Errc::kTooLarge: return error_response(Errc::kTooLarge, "The file is larger than you may upload.");
+    case Errc::kTooLargeToScan: return error_response(Errc::kTooLargeToScan);
+    case Errc::kQuotaExceeded: return error_response(Errc::kQuotaExceeded);
+    case Errc::kScannerBusy: {
+      Response res = error_response(Errc::kScannerBusy);
+      res.set(http::field::retry_after, "30");
+      return res;
+    }
+    case Errc::kScannerUnavailable: return error_response(Errc::kScannerUnavailable);
+    default: return internal_error(request, "upload", ec);
+  }
+}
+
+Response upload_refusal(const Request& request, const admin::UploadOutcome& outcome) {
+  if (outcome.verdict && !outcome.error) {
+    const auto& v = *outcome.verdict;
+    if (v.kind == scanner::ScanVerdict::Kind::kInfected)
+      return error_with(Errc::kInfected, {{"signature", v.signature}});
+    if (v.kind == scanner::ScanVerdict::Kind::kRefused) return error_with(Errc::kScanRefused, {{"reason", v.reason}});
+  }
+  return upload_error(request, outcome.error ? outcome.error : make_error_code(Errc::kInternal));
+}
 
 std::string stored_content_type(std::string_view declared) {
   constexpr std::string_view kDefault = "application/octet-stream";

@@ -7,6 +7,7 @@
 #include "admin/file_upload.hpp"
 #include "admin/files.hpp"
 #include "admin/usage.hpp"
+#include "admin/users.hpp"
 #include "server/router.hpp"
 #include "storage/object_store.hpp"
 
@@ -28,6 +29,17 @@ struct FileRouteServices {
 };
 
 void add_file_routes(Router& router, FileRouteServices& services);
+
+// The largest upload `rights` allow (simple PUT and tus alike): the service's limit, lowered by
+// the user's rights.max_file_bytes when set.
+std::uint64_t upload_limit_for(const FileRouteServices& services, const admin::Rights& rights);
+
+// The answer to an upload that failed before or without a verdict (413, 503, 507, 500).
+Response upload_error(const Request& request, const boost::system::error_code& ec);
+
+// The error answer to a finished upload that stored no file: 422 infected (with "signature"),
+// 422 scan_refused (with "reason"), or as upload_error(). REQUIRES: !outcome.stored().
+Response upload_refusal(const Request& request, const admin::UploadOutcome& outcome);
 
 // The JSON of a stored file, as every file route answers it.
 boost::json::object file_json(const admin::StoredFile& file);

@@ -242,3 +242,66 @@ TEST_F(FileUploadTest, RefusedAtOnceWithoutAScanEngine) {
 
 }  // namespace
 }  // namespace furoshiki::admin
+
+namespace furoshiki::admin {
+namespace {
+
+// Resumable uploads: checkpoint() drops the unsealed tail and reports only sealed, synced
+// bytes; the client resends from there (new chunk indices only), and the stored file is the
+// original, with the SHA-256 of the original.
+TEST_F(FileUploadTest, CheckpointsDropTheTailAndResumeToTheSameFile) {
+  constexpr std::size_t kChunk = crypto::kDefaultChunkBytes;
+  const auto data = random_bytes(5 * kChunk + 123, 7);
+  UploadInfo i = info();
+  i.declared_bytes = data.size();
+  auto u = FileUpload::begin(*services_, orgs_->scope_for(org_), i);
+  ASSERT_TRUE(u);
+  std::span<const std::uint8_t> all(data);
+  // A PATCH of 1.5 chunks: one durable chunk.
+  ASSERT_FALSE((*u)->append(all.subspan(0, kChunk + kChunk / 2)));
+  auto offset = (*u)->checkpoint();
+  ASSERT_TRUE(offset);
+  EXPECT_EQ(*offset, kChunk);
+  EXPECT_EQ((*u)->received_bytes(), kChunk);
+  // Nothing new: the offset stays.
+  offset = (*u)->checkpoint();
+  ASSERT_TRUE(offset);
+  EXPECT_EQ(*offset, kChunk);
+  // Resend from the offset, in odd pieces, a little short of three more chunks.
+  ASSERT_FALSE((*u)->append(all.subspan(kChunk, 1000)));
+  ASSERT_FALSE((*u)->append(all.subspan(kChunk + 1000, 3 * kChunk - 1000 - 1)));
+  offset = (*u)->checkpoint();
+  ASSERT_TRUE(offset);
+  EXPECT_EQ(*offset, 3 * kChunk);
+  EXPECT_FALSE((*u)->complete());
+  // Past the declared size: refused.
+  {
+    UploadInfo j = info();
+    j.declared_bytes = 10;
+    auto v = FileUpload::begin(*services_, orgs_->scope_for(org_), j);
+    ASSERT_TRUE(v);
+    EXPECT_EQ((*v)->append(all.first(11)), make_error_code(Errc::kTooLarge));
+  }
+  // The rest in one go: complete, and the offset is the total.
+  ASSERT_FALSE((*u)->append(all.subspan(3 * kChunk)));
+  EXPECT_TRUE((*u)->complete());
+  const auto out = (*u)->finish();
+  ASSERT_TRUE(out.stored()) << out.error.message();
+  EXPECT_EQ(out.file.size, data.size());
+  EXPECT_EQ(read_back(out.file), data);
+  // The same bytes uploaded in one piece give the same checksum.
+  const auto whole = upload(data, data.size());
+  ASSERT_TRUE(whole.stored());
+  EXPECT_EQ(out.file.sha256, whole.file.sha256);
+}
+
+TEST_F(FileUploadTest, DeclaredSizeOverTheLimitIsRefusedAtBegin) {
+  UploadInfo i = info(100);
+  i.declared_bytes = 101;
+  auto u = FileUpload::begin(*services_, orgs_->scope_for(org_), i);
+  ASSERT_FALSE(u);
+  EXPECT_EQ(u.error(), make_error_code(Errc::kTooLarge));
+}
+
+}  // namespace
+}  // namespace furoshiki::admin

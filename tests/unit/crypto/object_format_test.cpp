@@ -581,3 +581,63 @@ TEST(ObjectFormatSinkTest, SpanSourceViewsOnlyWhatItHolds) {
 
 }  // namespace
 }  // namespace furoshiki::crypto
+
+namespace furoshiki::crypto {
+namespace {
+
+// With the total declared (resumable uploads), every whole chunk is sealed as soon as it is
+// complete — the last one flagged when it ends at the total — and the object is the same format.
+TEST_P(ObjectFormatTest, ExpectedTotalSealsEveryWholeChunkAtOnce) {
+  for (std::size_t size : {std::size_t{0}, std::size_t{1}, std::size_t{kChunk}, std::size_t{kChunk + 1},
+                           std::size_t{3 * kChunk}, std::size_t{3 * kChunk + 7}}) {
+    SCOPED_TRACE(size);
+    const auto plain = pattern(size, static_cast<std::uint32_t>(size) + 9);
+    const auto id = new_id(*ctx_);
+    VectorSink sink;
+    WriteOnlySink write_only(sink);
+    ObjectSealer sealer(ctx_, key_a_, ref_a_, id, zero_copy() ? static_cast<ObjectSink&>(sink) : write_only, kChunk);
+    ASSERT_FALSE(sealer.expect_total(size));
+    std::size_t at = 0;
+    for (std::size_t piece :
+         {std::size_t{kChunk}, std::size_t{1}, std::size_t{kChunk - 1}, std::size_t{2 * kChunk + 3}}) {
+      const std::size_t n = std::min(piece, size - at);
+      ASSERT_FALSE(sealer.append(std::span(plain).subspan(at, n)));
+      at += n;
+      // Nothing but a partial chunk waits, unless the total is reached (then nothing).
+      EXPECT_EQ(sealer.sealed_plaintext_bytes(), at == size && size > 0 ? size : at - at % kChunk);
+      EXPECT_EQ(sealer.buffered_bytes(), at == size ? 0 : at % kChunk);
+    }
+    ASSERT_EQ(at, size);
+    ASSERT_FALSE(sealer.finish());
+    std::vector<std::uint8_t> back;
+    ASSERT_FALSE(read_all(sink.bytes, id, back));
+    EXPECT_EQ(back, plain);
+    EXPECT_EQ(sink.bytes, reference_object(sink.bytes, plain, id));
+  }
+}
+
+TEST_P(ObjectFormatTest, ExpectedTotalRefusesBytesPastItAndFinishShortOfIt) {
+  const auto plain = pattern(kChunk + 10, 5);
+  {
+    VectorSink sink;
+    ObjectSealer sealer(ctx_, key_a_, ref_a_, new_id(*ctx_), sink, kChunk);
+    ASSERT_FALSE(sealer.expect_total(kChunk));
+    EXPECT_EQ(sealer.append(plain), CryptoErrc::kInternal);
+  }
+  {
+    VectorSink sink;
+    ObjectSealer sealer(ctx_, key_a_, ref_a_, new_id(*ctx_), sink, kChunk);
+    ASSERT_FALSE(sealer.expect_total(plain.size()));
+    ASSERT_FALSE(sealer.append(std::span(plain).first(kChunk)));
+    EXPECT_EQ(sealer.finish(), CryptoErrc::kInternal);
+  }
+  {
+    VectorSink sink;
+    ObjectSealer sealer(ctx_, key_a_, ref_a_, new_id(*ctx_), sink, kChunk);
+    ASSERT_FALSE(sealer.append(std::span(plain).first(1)));
+    EXPECT_EQ(sealer.expect_total(plain.size()), CryptoErrc::kInternal);  // too late
+  }
+}
+
+}  // namespace
+}  // namespace furoshiki::crypto
