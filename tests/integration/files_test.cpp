@@ -563,9 +563,12 @@ TEST_F(FileLimits, AFullDiskIsACleanInsufficientStorageAndOtherTenantsAreFine) {
 }
 
 // A real file over the scanner's limit (3 GiB, streamed from a generator) stored unscanned and
-// labelled, its SHA-256 checked. Long: select with --gtest_filter='*Long', exclude with '-*Long'.
-// Writes 3 GiB (sealed) to the normal temporary data directory on disk, never to a tmpfs.
-TEST_F(FileLimits, AThreeGibFileIsStoredUnscannedWhenThePolicyAllowsItLong) {
+// labelled, its SHA-256 checked. Suite FileLimitsLong: labelled `long`, run in release only
+// (tests/integration/CMakeLists.txt). Writes 3 GiB (sealed) to the normal temporary data directory on disk, never to a
+// tmpfs.
+using FileLimitsLong = FileLimits;
+
+TEST_F(FileLimitsLong, AThreeGibFileIsStoredUnscannedWhenThePolicyAllowsIt) {
   set_files_policy(acme_, {{"allow_unscanned_too_large", true}});
   constexpr std::uint64_t kBytes = std::uint64_t{3} << 30;
   constexpr std::size_t kPiece = 1024 * 1024;
