@@ -354,7 +354,14 @@ TEST_F(Download, ASlowlyReadLargeDownloadDoesNotGrowTheServersMemoryByItsSize) {
   std::printf("download of %zu MiB: VmRSS before %llu KiB, peak %llu KiB, growth %llu KiB\n", kSize >> 20,
               static_cast<unsigned long long>(before), static_cast<unsigned long long>(peak),
               static_cast<unsigned long long>(growth_kib));
-  EXPECT_LT(growth_kib, 16u * 1024) << "the server's memory grew with the file";
+  // Under AddressSanitizer freed memory stays resident in its quarantine (24 MiB measured for this
+  // download), so the bound there is looser, yet still well below the file's 64 MiB.
+#if defined(__SANITIZE_ADDRESS__)
+  constexpr std::uint64_t kMaxGrowthKib = 40u * 1024;
+#else
+  constexpr std::uint64_t kMaxGrowthKib = 16u * 1024;
+#endif
+  EXPECT_LT(growth_kib, kMaxGrowthKib) << "the server's memory grew with the file";
 }
 
 }  // namespace
