@@ -90,29 +90,6 @@ int base64_value(char c) {
   return -1;
 }
 
-// Strict decoding: no padding, no whitespace, and the unused low bits of the last character
-// must be zero, so that each byte string has exactly one encoding.
-std::optional<std::vector<std::uint8_t>> base64_decode(std::string_view in) {
-  if (in.size() % 4 == 1) return std::nullopt;
-  std::vector<std::uint8_t> out;
-  out.reserve(in.size() * 3 / 4);
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    const int v = base64_value(c);
-    if (v < 0) return std::nullopt;
-    acc = (acc << 6) | static_cast<std::uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<std::uint8_t>(acc >> bits));
-      acc &= (1u << bits) - 1;
-    }
-  }
-  if (acc != 0) return std::nullopt;
-  return out;
-}
-
 // A decimal without sign or leading zeros, as the PHC string format writes numbers.
 std::optional<std::uint64_t> parse_decimal(std::string_view s) {
   if (s.empty() || s.size() > 10 || (s.size() > 1 && s[0] == '0')) return std::nullopt;
@@ -223,6 +200,29 @@ void check_policy(const PasswordPolicy& policy, bool enforce_minimums) {
 }
 
 }  // namespace
+
+// Strict decoding: no padding, no whitespace, and the unused low bits of the last character
+// must be zero, so that each byte string has exactly one encoding.
+std::optional<std::vector<std::uint8_t>> base64_decode(std::string_view in) {
+  if (in.size() % 4 == 1) return std::nullopt;
+  std::vector<std::uint8_t> out;
+  out.reserve(in.size() * 3 / 4);
+  std::uint32_t acc = 0;
+  int bits = 0;
+  for (char c : in) {
+    const int v = base64_value(c);
+    if (v < 0) return std::nullopt;
+    acc = (acc << 6) | static_cast<std::uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<std::uint8_t>(acc >> bits));
+      acc &= (1u << bits) - 1;
+    }
+  }
+  if (acc != 0) return std::nullopt;
+  return out;
+}
 
 namespace internal {
 

@@ -20,6 +20,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace furoshiki::crypto {
 
@@ -116,6 +117,12 @@ class PasswordHasher {
 };
 
 // The raw primitives behind PasswordHasher, exposed for known-answer tests. Not for other callers.
+// Standard base64 (RFC 4648 section 4) without padding, strictly: no whitespace, and the unused
+// low bits of the last character must be zero, so each byte string has one encoding. nullopt
+// for anything else. (The PHC strings' B64; also what tus Upload-Metadata values are once their
+// padding is removed.)
+std::optional<std::vector<std::uint8_t>> base64_decode(std::string_view in);
+
 namespace internal {
 
 // PBKDF2-HMAC-SHA-256 (RFC 8018 section 5.2) through EVP_KDF "PBKDF2" from ctx's library

@@ -4,6 +4,7 @@
 #include "admin/authenticator.hpp"
 #include "admin/file_names.hpp"
 #include "common/log.hpp"
+#include "crypto/password.hpp"
 #include "crypto/random.hpp"
 #include "server/http_error.hpp"
 #include "server/route_support.hpp"
@@ -78,31 +79,12 @@ std::optional<std::uint64_t> parse_u64(std::string_view s) {
   return v;
 }
 
+// Upload-Metadata values are standard base64, padded or not (tus 1.0.0, "creation").
 std::optional<std::string> base64_decode(std::string_view in) {
-  auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  while (!in.empty() && in.back() == '=') in.remove_suffix(1);
-  if (in.size() % 4 == 1) return std::nullopt;
-  std::string out;
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    const int v = value(c);
-    if (v < 0) return std::nullopt;
-    acc = (acc << 6) | static_cast<std::uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xff));
-    }
-  }
-  return out;
+  for (int i = 0; i < 2 && !in.empty() && in.back() == '='; ++i) in.remove_suffix(1);
+  auto bytes = crypto::base64_decode(in);
+  if (!bytes) return std::nullopt;
+  return std::string(bytes->begin(), bytes->end());
 }
 
 bool tus_resumable(const Request& request) { return request.header("Tus-Resumable") == kTusVersion; }
