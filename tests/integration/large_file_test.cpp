@@ -79,7 +79,6 @@ class LargeFiles : public ::testing::Test {
     // The scan phase is not bounded here: the issue excludes the scan engine, and libclamav's
     // map of the object (cl_fmap_open_handle) grows with the file (about 400 MiB for 1.9 GiB,
     // measured 2026-12-04; docs/upload.md "Known limits"). Its growth is printed above.
-    (void)growth;
 
     const auto before_download = resident_bytes(server_->pid());
     ASSERT_TRUE(before_download);
