@@ -179,4 +179,26 @@ boost::system::result<UserStorage> UsageCounters::stored(const TenantScope& scop
   return s;
 }
 
+boost::system::result<UserUsage> UsageCounters::user_usage(const TenantScope& scope, const std::string& user_id,
+                                                           int days, std::chrono::system_clock::time_point now) {
+  if (days < 1 || days > kMaxDays) return make_error_code(Errc::kBadRequest);
+  auto storage = stored(scope, user_id);
+  if (!storage) return storage.error();
+  UserUsage u{.stored_bytes = storage->stored_bytes,
+              .files = storage->files,
+              .since_day = utc_day(now - std::chrono::days(days - 1))};
+  if (auto ec = db_.execute("SELECT coalesce(sum(uploaded_bytes), 0), coalesce(sum(uploads), 0),"
+                            " coalesce(sum(downloaded_bytes), 0), coalesce(sum(downloads), 0) FROM usage_days"
+                            " WHERE org_id = ?1 AND user_id = ?2 AND day >= ?3 AND day <= ?4",
+                            {scope.org_id(), user_id, u.since_day, utc_day(now)}, [&](const db::Row& r) {
+                              u.uploaded_bytes = as_u64(r.integer(0));
+                              u.uploads = as_u64(r.integer(1));
+                              u.downloaded_bytes = as_u64(r.integer(2));
+                              u.downloads = as_u64(r.integer(3));
+                            })) {
+    return ec;
+  }
+  return u;
+}
+
 }  // namespace furoshiki::admin

@@ -57,6 +57,17 @@ struct UserStorage {
   std::uint64_t files = 0;
 };
 
+// One user's figures for GET /me: what is stored now, and the traffic of recent days.
+struct UserUsage {
+  std::uint64_t stored_bytes = 0;  // now: the sizes of the user's files rows
+  std::uint64_t files = 0;
+  std::string since_day;  // 'YYYY-MM-DD': the traffic below counts from this day (inclusive) to today
+  std::uint64_t uploaded_bytes = 0;
+  std::uint64_t uploads = 0;
+  std::uint64_t downloaded_bytes = 0;
+  std::uint64_t downloads = 0;
+};
+
 struct UsageReport {
   std::vector<UsageRow> rows;  // kDay: every day of the range, oldest first; kUser: users with activity or storage
   std::vector<UserStorage> current;  // every user of the organization with stored files
@@ -90,8 +101,12 @@ class UsageCounters {
   // Errc::kBadRequest for a malformed day, to before from, or a range over kMaxDays days.
   [[nodiscard]] boost::system::result<UsageReport> report(const TenantScope& scope, const UsageQuery& query);
 
-  // The user's stored bytes and files now (GET /me).
+  // The user's stored bytes and files now.
   [[nodiscard]] boost::system::result<UserStorage> stored(const TenantScope& scope, const std::string& user_id);
+  // GET /me: stored() plus the user's uploads and downloads of the `days` UTC days up to and
+  // including the day of `now` (1 <= days <= kMaxDays; Errc::kBadRequest otherwise).
+  [[nodiscard]] boost::system::result<UserUsage> user_usage(const TenantScope& scope, const std::string& user_id,
+                                                            int days, std::chrono::system_clock::time_point now);
 
  private:
   db::Database& db_;

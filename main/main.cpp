@@ -447,7 +447,7 @@ int serve(const std::string& config_file, bool allow_test_hooks) {
     server.set_operator_authenticator(&operator_authenticator);
     // Organizations' IP allowlists are part of their policy, which the authenticator reads once
     // per request: at sign-in and on every signed-in request.
-    server::add_identity_routes(server.router(), authenticator);
+    server::add_identity_routes(server.router(), authenticator, usage);
     server::add_admin_routes(server.router(), admin_services);
     server::add_account_routes(server.router(), account_services);
     server::add_system_routes(server.router(), system_services);

@@ -45,7 +45,20 @@ boost::json::object user_json(const admin::User& u, std::string_view org_code) {
           {"totp_enabled", u.totp_enabled}};
 }
 
-void add_identity_routes(Router& router, admin::Authenticator& authenticator) {
+boost::json::object usage_json(const admin::UserUsage& u, std::uint64_t quota_bytes) {
+  boost::json::object out{{"stored_bytes", u.stored_bytes},
+                          {"files", u.files},
+                          {"quota_bytes", nullptr},
+                          {"since", u.since_day},
+                          {"uploaded_bytes", u.uploaded_bytes},
+                          {"uploads", u.uploads},
+                          {"downloaded_bytes", u.downloaded_bytes},
+                          {"downloads", u.downloads}};
+  if (quota_bytes > 0) out["quota_bytes"] = quota_bytes;
+  return out;
+}
+
+void add_identity_routes(Router& router, admin::Authenticator& authenticator, admin::UsageCounters& usage) {
   router.add({http::verb::post, "/api/v1/auth/login", AuthPolicy::kPublic, kSmallJsonBody,
               [&authenticator](const Request& request) -> Response {
                 std::string problem;
@@ -99,8 +112,14 @@ void add_identity_routes(Router& router, admin::Authenticator& authenticator) {
               true, true, true});
 
   router.add({http::verb::get, "/api/v1/me", AuthPolicy::kSignedIn, 0,
-              [](const Request& request) -> Response {
-                return json_response(http::status::ok, boost::json::serialize(user_json(*request.identity)));
+              [&usage](const Request& request) -> Response {
+                const auto& identity = *request.identity;
+                auto figures =
+                    usage.user_usage(identity.scope, identity.user.id, kMeUsageDays, std::chrono::system_clock::now());
+                if (!figures) return internal_error(request, "me_usage", figures.error());
+                boost::json::object out = user_json(identity);
+                out["usage"] = usage_json(*figures, identity.user.rights.quota_bytes);
+                return json_response(http::status::ok, boost::json::serialize(out));
               },
               true, true, true});
 

@@ -427,6 +427,48 @@ TEST_F(FileLimits, TheUsersQuotaRefusesADeclaredLengthBeforeTheBody) {
   EXPECT_EQ(denied_events("user_quota_exceeded"), 1u);
 }
 
+TEST_F(FileLimits, MeShowsTheUsersUsageAndQuota) {
+  auto usage = [&](const SignedIn& who) {
+    const auto me = api().call("GET", "/api/v1/me", who);
+    EXPECT_EQ(status_of(me), 200u);
+    return me ? me->json().at("usage").as_object() : boost::json::object{};
+  };
+  auto fresh = usage(acme_);
+  EXPECT_EQ(fresh.at("stored_bytes").as_int64(), 0);
+  EXPECT_EQ(fresh.at("files").as_int64(), 0);
+  EXPECT_TRUE(fresh.at("quota_bytes").is_null());
+  EXPECT_EQ(fresh.at("since").as_string().size(), 10u);
+
+  set_rights(acme_, {{"quota_bytes", 5000}});
+  const auto put = upload(acme_, "a", std::string(600, 'a'));
+  ASSERT_EQ(status_of(put), 201u);
+  ASSERT_EQ(status_of(upload(acme_, "b", std::string(400, 'b'))), 201u);
+  const std::string id(put->json().at("id").as_string());
+  const auto got = api().call("GET", "/api/v1/files/" + id + "/content", acme_);
+  ASSERT_EQ(status_of(got), 200u);
+  ASSERT_EQ(status_of(api().call("DELETE", "/api/v1/files/" + id, acme_)), 204u);
+
+  const auto after = usage(acme_);
+  EXPECT_EQ(after.at("stored_bytes").as_int64(), 400);  // the deleted file no longer counts
+  EXPECT_EQ(after.at("files").as_int64(), 1);
+  EXPECT_EQ(after.at("quota_bytes").as_int64(), 5000);
+  EXPECT_EQ(after.at("uploaded_bytes").as_int64(), 1000);
+  EXPECT_EQ(after.at("uploads").as_int64(), 2);
+  // Download usage is recorded when the download ends, just after the answer.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  auto downloaded = after;
+  while (downloaded.at("downloads").as_int64() == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    downloaded = usage(acme_);
+  }
+  EXPECT_EQ(downloaded.at("downloads").as_int64(), 1);
+  EXPECT_EQ(downloaded.at("downloaded_bytes").as_int64(), 600);
+  // Another organization's user sees only their own figures.
+  const auto other = usage(beta_);
+  EXPECT_EQ(other.at("stored_bytes").as_int64(), 0);
+  EXPECT_EQ(other.at("uploads").as_int64(), 0);
+}
+
 TEST_F(FileLimits, AChunkedBodyOverTheQuotaIsStoppedAndNothingIsStored) {
   set_rights(acme_, {{"quota_bytes", 1 << 20}});
   const auto r = chunked(acme_, 40, 64 * 1024);  // 2.5 MiB

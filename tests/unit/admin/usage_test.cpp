@@ -137,5 +137,41 @@ TEST_F(UsageTest, StoredIsTheUsersFilesNow) {
   EXPECT_EQ(other->stored_bytes, 0u);
 }
 
+TEST_F(UsageTest, UserUsageCountsTheUsersOwnDaysOnly) {
+  upload(org_, owner_, 10);  // 2030-03-17: 30 days before 2030-04-15 is outside a 29-day window
+  clock_.advance(24h * 28);  // 2030-04-14
+  upload(org_, owner_, 20);
+  ASSERT_FALSE(usage_->record_download(orgs_->scope_for(org_), owner_, 5, clock_.now()));
+  upload(beta_, beta_owner_, 999);  // another organization
+  const auto scope = orgs_->scope_for(org_);
+  auto u = usage_->user_usage(scope, owner_, 29, clock_.now());
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->since_day, "2030-03-17");
+  EXPECT_EQ(u->stored_bytes, 30u);
+  EXPECT_EQ(u->files, 2u);
+  EXPECT_EQ(u->uploaded_bytes, 30u);
+  EXPECT_EQ(u->uploads, 2u);
+  EXPECT_EQ(u->downloaded_bytes, 5u);
+  EXPECT_EQ(u->downloads, 1u);
+  auto shorter = usage_->user_usage(scope, owner_, 28, clock_.now());
+  ASSERT_TRUE(shorter);
+  EXPECT_EQ(shorter->since_day, "2030-03-18");
+  EXPECT_EQ(shorter->uploaded_bytes, 20u);  // the first day has left the window
+  EXPECT_EQ(shorter->stored_bytes, 30u);    // what is stored does not depend on the window
+  auto today = usage_->user_usage(scope, owner_, 1, clock_.now());
+  ASSERT_TRUE(today);
+  EXPECT_EQ(today->since_day, "2030-04-14");
+  EXPECT_EQ(today->uploads, 1u);
+  auto elsewhere = usage_->user_usage(orgs_->scope_for(beta_), owner_, 30, clock_.now());
+  ASSERT_TRUE(elsewhere);
+  EXPECT_EQ(elsewhere->stored_bytes, 0u);
+  EXPECT_EQ(elsewhere->uploads, 0u);
+  for (int bad : {0, -1, UsageCounters::kMaxDays + 1}) {
+    auto r = usage_->user_usage(scope, owner_, bad, clock_.now());
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error(), Errc::kBadRequest);
+  }
+}
+
 }  // namespace
 }  // namespace furoshiki::admin
