@@ -107,6 +107,11 @@ test('a member lands on My files; a stored file is listed and deleted after conf
   await row.getByText('2.6 KB').waitFor();
   await row.getByText('Scanned: clean').waitFor();
   await row.getByText('Never').or(row.getByText(/\d{4}/)).first().waitFor();
+  // The user's usage from GET /me: no quota set, so no meter.
+  const usage = page.getByTestId('usage');
+  await usage.getByText('2.6 KB stored (files: 1)').waitFor();
+  await usage.getByText('Last 30 days: 2.6 KB uploaded, 0 B downloaded').waitFor();
+  assert.equal(await usage.locator('progress').count(), 0);
   const link = row.getByRole('link', { name: 'Download quarterly report.txt' });
   assert.equal(await link.getAttribute('href'), `/api/v1/files/${stored.id}/content`);
   assert.equal(await link.getAttribute('download'), 'quarterly report.txt');
@@ -126,6 +131,7 @@ test('a member lands on My files; a stored file is listed and deleted after conf
   await page.getByText('"quarterly report.txt" has been deleted.').waitFor();
   await row.waitFor({ state: 'detached' });
   await page.getByText('You have no stored files.').waitFor();
+  await usage.getByText('0 B stored (files: 0)').waitFor();
   assert.equal((await listFiles(member)).length, 0);
   expectNoProblems(member);
 });

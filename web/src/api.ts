@@ -141,6 +141,22 @@ export interface User {
   totp_enrolment_required?: boolean;
 }
 
+// GET /me's "usage": stored now, the user's quota (null: none), traffic since `since` (30 days).
+export interface Usage {
+  stored_bytes: number;
+  files: number;
+  quota_bytes: number | null;
+  since: string;
+  uploaded_bytes: number;
+  uploads: number;
+  downloaded_bytes: number;
+  downloads: number;
+}
+
+export interface Me extends User {
+  usage: Usage;
+}
+
 export interface LoginAnswer {
   user: User;
   csrf_token: string;

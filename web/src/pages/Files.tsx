@@ -1,7 +1,7 @@
 // "My files": upload (drop zone or picker, several files, resumable with tus, scan verdict per
 // file) and the stored files (download, delete, paged with "Load more").
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { api, type FilePage, type StoredFile } from '../api';
+import { api, type FilePage, type Me, type StoredFile, type Usage } from '../api';
 import { ErrorNotice, OkNotice, useAction } from '../components';
 import { useI18n, type MessageKey, type Translate } from '../i18n';
 import { useSession } from '../session';
@@ -323,6 +323,30 @@ function FileList({ files, busy, error, more, onMore, onDelete }: {
   );
 }
 
+// The user's storage (against the quota, when there is one) and recent traffic, from GET /me.
+function UsageSummary({ usage }: { usage: Usage | null }) {
+  const { t, lang } = useI18n();
+  if (!usage) return null;
+  const size = (n: number) => formatBytes(t, lang, n);
+  const quota = usage.quota_bytes;
+  const share = quota ? Math.min(1, usage.stored_bytes / quota) : 0;
+  return (
+    <div class="usage" data-testid="usage">
+      <p class="usage-stored">
+        {quota
+          ? t('files.usage_quota', { stored: size(usage.stored_bytes), quota: size(quota), files: usage.files })
+          : t('files.usage', { stored: size(usage.stored_bytes), files: usage.files })}
+      </p>
+      {quota ? (
+        <progress class={share >= 0.9 ? 'usage-meter full' : 'usage-meter'} max={1} value={share} />
+      ) : null}
+      <p class="usage-traffic small-text">
+        {t('files.usage_traffic', { uploaded: size(usage.uploaded_bytes), downloaded: size(usage.downloaded_bytes) })}
+      </p>
+    </div>
+  );
+}
+
 export function Files() {
   const { t } = useI18n();
   const { user } = useSession();
@@ -332,6 +356,15 @@ export function Files() {
   const [unfinished, setUnfinished] = useState<Unfinished[]>([]);
   const [deleting, setDeleting] = useState<StoredFile | null>(null);
   const [deleted, setDeleted] = useState<string | null>(null);
+  const [usage, setUsage] = useState<Usage | null>(null);
+
+  // Usage is secondary: a failed read leaves the last figures (or none) without an error.
+  const refreshUsage = useCallback(() => {
+    void api
+      .get<Me>('/me')
+      .then((me) => setUsage(me.usage))
+      .catch(() => undefined);
+  }, []);
 
   const refreshUnfinished = useCallback(() => {
     void findUnfinished().then(setUnfinished);
@@ -350,17 +383,20 @@ export function Files() {
     setFiles((old) => (old ? old.filter((o) => o.id !== f.id) : old));
     setDeleting(null);
     setDeleted(f.name);
+    refreshUsage();
   });
 
   useEffect(() => {
     void load.run(null);
     refreshUnfinished();
+    refreshUsage();
   }, []);
 
   // A stored upload joins the top of the list.
   useEffect(() => {
     uploads.onStored = (id) => {
       refreshUnfinished();
+      refreshUsage();
       void api
         .get<StoredFile>(`/files/${encodeURIComponent(id)}`)
         .then((f) => setFiles((old) => [f, ...(old ?? []).filter((o) => o.id !== f.id)]))
@@ -384,6 +420,7 @@ export function Files() {
             <h1 id="files-title">{t('files.title')}</h1>
             <p class="lead">{t('files.lead')}</p>
           </div>
+          <UsageSummary usage={usage} />
         </div>
         {canUpload ? (
           <>
