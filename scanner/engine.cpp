@@ -160,7 +160,14 @@ std::shared_ptr<const Engine> Engine::load(const fs::path& signature_dir, const 
       set_num(CL_ENGINE_MAX_SCANSIZE, static_cast<long long>(limits.max_scan_bytes), "max scan size") &&
       set_num(CL_ENGINE_MAX_RECURSION, limits.max_recursion, "max recursion") &&
       set_num(CL_ENGINE_MAX_FILES, limits.max_files, "max files") &&
-      set_num(CL_ENGINE_MAX_SCANTIME, static_cast<long long>(limits.max_scan_time.count()), "max scan time");
+      set_num(CL_ENGINE_MAX_SCANTIME, static_cast<long long>(limits.max_scan_time.count()), "max scan time") &&
+      // No clean cache. Its key is the MD5 of the whole object, which libclamav 1.4 computes
+      // before the scan by reading the map in 10 MiB steps (fmap_get_hash); the map's aging frees
+      // at most 2047 pages (8 MiB) per step, so a fifth of the object stayed resident (400 MiB
+      // for 1.9 GiB). Without it the scan keeps about 8 MiB of the object, whatever its size. The
+      // cache only spared rescanning identical clean bytes within one engine's life; every
+      // object is scanned once at upload, so nothing is lost.
+      set_num(CL_ENGINE_DISABLE_CACHE, 1, "the clean cache off");
   if (!configured) return nullptr;
   if (cl_error_t rc = cl_engine_set_str(e, CL_ENGINE_TMPDIR, tmp_dir.c_str()); rc != CL_SUCCESS) {
     error = std::string("cannot set the temporary directory: ") + cl_strerror(rc);
@@ -204,7 +211,8 @@ ScanVerdict Engine::scan(crypto::ObjectOpener& object, const ScanPolicy& policy)
   if (size == 0) return ScanVerdict::clean();  // nothing to inspect, nothing to hide
 
   ObjectHandle handle{&object, {}};
-  // Aging lets libclamav drop pages it has scanned, so memory stays bounded for large objects.
+  // Aging lets libclamav drop pages it has scanned (at most 8 MiB per read it asks for); with the
+  // clean cache off (Engine::load) that keeps the map's resident part near 8 MiB.
   cl_fmap_t* map = cl_fmap_open_handle(&handle, 0, static_cast<size_t>(size), read_object, 1);
   if (!map) return ScanVerdict::error("engine_error", "cannot map the object for scanning");
 
