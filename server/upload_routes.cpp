@@ -124,6 +124,7 @@ admin::UploadRecord record_of(const TusRegistry& registry, const TusEntry& e) {
   r.id = e.id;
   r.org_id = e.org_id;
   r.owner_id = e.owner_id;
+  r.name = e.name;
   r.length = e.length;
   r.offset = e.offset;
   r.state = e.state;
