@@ -103,12 +103,23 @@ boost::system::error_code UploadRecords::count_receiving(const TenantScope& scop
 boost::system::error_code UploadRecords::interrupt_unfinished(Clock::time_point now, Clock::time_point keep_until,
                                                               std::vector<UploadRecord>& interrupted) {
   interrupted.clear();
-  const std::string sql =
-      "UPDATE uploads SET state = 'failed', reason = 'server_restarted', updated_at = ?1, "
-      "expires_at = ?2 WHERE state IN ('receiving', 'scanning') RETURNING " +
-      std::string(kColumns);
-  return db_.execute(sql, {to_ms(now), to_ms(keep_until)},
-                     [&](const db::Row& r) { interrupted.push_back(from_row(r)); });
+  return db_.transaction([&](db::Database& tx) -> boost::system::error_code {
+    // A scan whose clean file was committed (object and files row, one transaction) just before
+    // the process died: the upload is clean, only its row was not told.
+    if (auto ec = tx.execute(
+            "UPDATE uploads SET state = 'clean', file_id = (SELECT f.id FROM files f WHERE f.org_id = uploads.org_id "
+            "AND f.object_id = uploads.object_id), updated_at = ?1, expires_at = ?2 WHERE state = 'scanning' AND "
+            "EXISTS (SELECT 1 FROM files f WHERE f.org_id = uploads.org_id AND f.object_id = uploads.object_id)",
+            {to_ms(now), to_ms(keep_until)})) {
+      return ec;
+    }
+    const std::string sql =
+        "UPDATE uploads SET state = 'failed', reason = 'server_restarted', updated_at = ?1, "
+        "expires_at = ?2 WHERE state IN ('receiving', 'scanning') RETURNING " +
+        std::string(kColumns);
+    return tx.execute(sql, {to_ms(now), to_ms(keep_until)},
+                      [&](const db::Row& r) { interrupted.push_back(from_row(r)); });
+  });
 }
 
 boost::system::result<std::size_t> UploadRecords::purge_ended(Clock::time_point now) {

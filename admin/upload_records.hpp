@@ -66,6 +66,8 @@ class UploadRecords {
   // Start-up, before the server listens: every upload still receiving or scanning lost its staged
   // object and its FileUpload with the previous process; each is marked failed with reason
   // "server_restarted" and kept (ended) until `keep_until`. Returns those rows (as they are now).
+  // A scanning upload whose object a files row of its organization names was committed before
+  // the process died: it is marked clean with that file instead (and not returned).
   [[nodiscard]] boost::system::error_code interrupt_unfinished(std::chrono::system_clock::time_point now,
                                                                std::chrono::system_clock::time_point keep_until,
                                                                std::vector<UploadRecord>& interrupted);

@@ -150,6 +150,26 @@ TEST_F(UploadRecordsTest, StartUpMarksReceivingAndScanningUploadsFailed) {
   EXPECT_TRUE(interrupted.empty());
 }
 
+TEST_F(UploadRecordsTest, StartUpMarksAScanWhoseFileWasCommittedClean) {
+  const auto scope = orgs_->scope_for(a_);
+  auto committed = record(a_, a_admin_.id);
+  ASSERT_FALSE(records_->create(scope, committed, {}));
+  committed.state = "scanning";
+  ASSERT_FALSE(records_->update(scope, committed));
+  const std::string file_id = crypto::random_hex(16);
+  ASSERT_FALSE(db_->execute(
+      "INSERT INTO files (id, org_id, owner_id, name, content_type, size, sha256, object_id, created_at, scan_verdict) "
+      "VALUES (?1, ?2, ?3, 'data.bin', 'application/octet-stream', 3, ?4, ?5, 0, 'clean')",
+      {file_id, a_.id, a_admin_.id, std::string(64, 'a'), committed.object_id}));
+  std::vector<UploadRecord> interrupted;
+  ASSERT_FALSE(records_->interrupt_unfinished(kT0 + 1h, kT0 + 2h, interrupted));
+  EXPECT_TRUE(interrupted.empty());
+  const auto got = records_->get(scope, a_admin_.id, committed.id);
+  EXPECT_EQ(got->state, "clean");
+  EXPECT_EQ(got->file_id, file_id);
+  EXPECT_TRUE(got->reason.empty());
+}
+
 TEST_F(UploadRecordsTest, PurgeRemovesOnlyEndedRowsPastTheirTime) {
   const auto scope = orgs_->scope_for(a_);
   auto receiving = record(a_, a_admin_.id);  // expires_at kT0 + 24h, but receiving: the sweeper's
