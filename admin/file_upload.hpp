@@ -139,6 +139,8 @@ class FileUpload : public std::enable_shared_from_this<FileUpload> {
   // Whether the declared size was reached (always false without declared_bytes).
   bool complete() const { return info_.declared_bytes && received_ == *info_.declared_bytes; }
   const std::string& file_id() const { return file_id_; }
+  // The staged object: staging/<object_id> until committed (objects/<xx>/<object_id> then).
+  const std::string& object_id() const { return object_id_; }
 
  private:
   FileUpload(UploadServices& services, const TenantScope& scope, UploadInfo info);

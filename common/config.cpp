@@ -404,6 +404,21 @@ ConfigResult parse_config(std::string_view text, const fs::path& base_dir, std::
     s.reject_unknown();
   }
   {
+    Section s = top.table("uploads");
+    auto& u = config.uploads;
+    s.duration("expiry_seconds", u.expiry, 1, 30 * 86400);
+    s.duration("sweep_interval_seconds", u.sweep_interval, 1, 86400);
+    s.integer("max_unfinished_per_user", u.max_unfinished_per_user, 1, 100000);
+    s.integer("max_unfinished_total", u.max_unfinished_total, 1, 1000000);
+    if (u.max_unfinished_per_user > u.max_unfinished_total) {
+      s.fail("max_unfinished_per_user", s.take("max_unfinished_per_user"),
+             "must not be above max_unfinished_total (" + std::to_string(u.max_unfinished_total) + ")");
+    }
+    s.duration("lock_wait_ms", u.lock_wait, 1, 60000);
+    s.duration("ended_retention_hours", u.ended_retention, 1, 24 * 365);
+    s.reject_unknown();
+  }
+  {
     Section s = top.table("web");
     path_key(s, "root");
     s.reject_unknown();

@@ -71,6 +71,16 @@ struct FilesConfig {
   std::size_t sweep_batch = 200;  // files deleted per pass
 };
 
+// Resumable (tus) uploads; see docs/configuration.md [uploads].
+struct UploadsConfig {
+  std::chrono::seconds expiry{86400};         // after creation or the last PATCH
+  std::chrono::seconds sweep_interval{60};    // expired uploads removed
+  std::size_t max_unfinished_per_user = 20;   // receiving uploads per user
+  std::size_t max_unfinished_total = 1000;    // receiving uploads of the instance
+  std::chrono::milliseconds lock_wait{3000};  // a second PATCH waits this long, then 423
+  std::chrono::hours ended_retention{168};    // an ended upload's state is kept this long
+};
+
 struct CryptoConfig {
   std::filesystem::path master_key_file;
   // Name of a systemd credential (LoadCredential=) holding the master key; when set it is read
@@ -131,6 +141,7 @@ struct Config {
   DatabaseConfig database;
   StorageConfig storage;
   FilesConfig files;
+  UploadsConfig uploads;
   CryptoConfig crypto;
   ScannerConfig scanner;
   MetricsConfig metrics;

@@ -431,8 +431,22 @@ int serve(const std::string& config_file, bool allow_test_hooks) {
   server::UsageRouteServices usage_services{usage};
   server::FileRouteServices file_services{uploads, files, store,
                                           std::max(sc.max_file_bytes, config->storage.max_file_bytes), &usage};
-  // tus resumable uploads (in memory: none survives a restart, as staging is emptied then).
-  server::TusRegistry tus_uploads(file_services, server::TusOptions{});
+  // tus resumable uploads: live state in memory, every change also in the uploads table. Staging
+  // was emptied above, so an upload the previous process left receiving cannot go on: it is
+  // marked failed ("server_restarted") before the server listens.
+  admin::UploadRecords upload_records(*database);
+  const auto& uc = config->uploads;
+  server::TusRegistry tus_uploads(file_services, upload_records,
+                                  {.max_unfinished_per_user = uc.max_unfinished_per_user,
+                                   .max_unfinished_total = uc.max_unfinished_total,
+                                   .expiry = uc.expiry,
+                                   .sweep_interval = uc.sweep_interval,
+                                   .lock_wait = uc.lock_wait,
+                                   .ended_retention = uc.ended_retention});
+  if (auto ec = tus_uploads.start_up()) {
+    ErrorLine() << "furoshiki: cannot mark the interrupted uploads in the database: " << ec.message() << "\n";
+    return kExitFailure;
+  }
   server::ServiceHealthSources health_sources{.scanner = [&scanner] { return scanner.status(); },
                                               .updates = [&updater] { return updater.status(); },
                                               .crypto = crypto_context,

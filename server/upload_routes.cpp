@@ -23,11 +23,12 @@ using SysClock = std::chrono::system_clock;
 // holder of `busy` (the one PATCH or POST body at a time), outside the mutex.
 struct TusEntry {
   std::string id, org_id, owner_id, name;
+  std::optional<admin::TenantScope> scope;  // the owner's, for its uploads row
   std::uint64_t length = 0;
   std::uint64_t offset = 0;         // durable plaintext bytes
   std::string state = "receiving";  // receiving, scanning, clean, rejected, failed
   std::string file_id, reason, signature;
-  SysClock::time_point expires_at;
+  SysClock::time_point created_at, expires_at;
   std::shared_ptr<admin::FileUpload> upload;  // while receiving
   admin::AuditEvent actor{admin::AuditChain::service()};
   bool busy = false;
@@ -46,7 +47,6 @@ namespace {
 constexpr std::string_view kTusVersion = "1.0.0";
 constexpr std::string_view kExtensions = "creation,creation-with-upload,termination,expiration";
 constexpr std::string_view kOffsetStream = "application/offset+octet-stream";
-constexpr auto kBusyWait = std::chrono::seconds(3);
 
 void tus_headers(Response& res) { res.set("Tus-Resumable", kTusVersion); }
 
@@ -117,6 +117,35 @@ void audit(TusRegistry& registry, admin::AuditEvent event) {
   }
 }
 
+// The entry's uploads row as it should be now. REQUIRES: the registry's mutex held, or the
+// entry's `busy` held by the caller (nobody else changes it then).
+admin::UploadRecord record_of(const TusRegistry& registry, const TusEntry& e) {
+  admin::UploadRecord r;
+  r.id = e.id;
+  r.org_id = e.org_id;
+  r.owner_id = e.owner_id;
+  r.name = e.name;
+  r.length = e.length;
+  r.offset = e.offset;
+  r.state = e.state;
+  r.reason = e.reason;
+  r.signature = e.signature;
+  r.file_id = e.file_id;
+  r.created_at = e.created_at;
+  r.updated_at = SysClock::now();
+  // Receiving: Upload-Expires; scanning: never purged; ended: kept for the state and the 410.
+  r.expires_at = r.ended() ? r.updated_at + registry.options.ended_retention : e.expires_at;
+  return r;
+}
+
+// Writes the row (outside the mutex). A failure is logged: the upload itself goes on, and its
+// row is corrected by its next write (or marked failed at the next start-up).
+void persist(TusRegistry& registry, const TusEntry& e, const admin::UploadRecord& record) {
+  if (auto ec = registry.records.update(*e.scope, record)) {
+    log::error("upload_record_write_failed", {{"upload_id", e.id}, {"state", record.state}, {"reason", ec.message()}});
+  }
+}
+
 // The entry `id` when it belongs to the request's user; null otherwise (404 either way).
 // REQUIRES: the registry's mutex held.
 std::shared_ptr<TusEntry> find_owned(TusRegistry& registry, const Request& request, std::string_view id) {
@@ -130,7 +159,7 @@ std::shared_ptr<TusEntry> find_owned(TusRegistry& registry, const Request& reque
 
 // Waits (bounded) until no PATCH holds the entry. False: still busy (423).
 bool wait_idle(TusRegistry& registry, std::unique_lock<std::mutex>& lock, const std::shared_ptr<TusEntry>& e) {
-  return TusAccess::idle(registry).wait_for(lock, kBusyWait, [&] { return !e->busy; });
+  return TusAccess::idle(registry).wait_for(lock, registry.options.lock_wait, [&] { return !e->busy; });
 }
 
 Response locked() {
@@ -140,11 +169,30 @@ Response locked() {
   return res;
 }
 
-Response not_receiving(const TusEntry& e) {
-  if (e.state == "rejected" || e.state == "failed") {
-    return tus_error(http::status::gone, "upload_gone", "This upload ended without a file: " + e.state + ".");
+bool gone(std::string_view state) {
+  return state == "rejected" || state == "failed" || state == "terminated" || state == "expired";
+}
+
+Response not_receiving(std::string_view state) {
+  if (gone(state)) {
+    return tus_error(http::status::gone, "upload_gone",
+                     "This upload ended without a file: " + std::string(state) + ".");
   }
   return tus_error(http::status::conflict, "upload_complete", "This upload has received all its bytes.");
+}
+
+// The request user's uploads row `id` when the upload is no longer in memory (ended, or from
+// before a restart); nullopt when there is none (404). A database error is 500.
+std::optional<admin::UploadRecord> stored_record(TusRegistry& registry, const Request& request, const std::string& id,
+                                                 std::optional<Response>& error) {
+  const auto& identity = *request.identity;
+  auto record = registry.records.get(identity.scope, identity.user.id, id);
+  if (record) return std::move(*record);
+  if (record.error() != Errc::kNotFound) {
+    log::error("upload_record_read_failed", {{"upload_id", id}, {"reason", record.error().message()}});
+    error = tus(error_response(Errc::kInternal));
+  }
+  return std::nullopt;
 }
 
 void record_verdict(TusRegistry& registry, const TusEntry& e) {
@@ -220,6 +268,13 @@ class TusBodyReader final : public BodyReader {
       return answer(std::move(res));
     }
     {
+      // Still busy: nobody else writes the row before this.
+      admin::UploadRecord record = record_of(registry_, *entry_);
+      record.state = "scanning";
+      record.offset = entry_->length;
+      persist(registry_, *entry_, record);
+    }
+    {
       const std::lock_guard lock(TusAccess::mutex(registry_));
       entry_->state = "scanning";
       entry_->offset = entry_->length;
@@ -232,11 +287,16 @@ class TusBodyReader final : public BodyReader {
     admin::FileUpload::finish_async(
         std::move(upload_), [&registry = registry_, entry = entry_, creation = creation_, id = request_id_,
                              answer = std::move(answer)](const admin::UploadOutcome& out) {
+          admin::UploadRecord record;
           {
             const std::lock_guard lock(TusAccess::mutex(registry));
             settle(*entry, out);
             entry->expires_at = SysClock::now() + registry.options.expiry;
+            record = record_of(registry, *entry);
           }
+          // While scanning nothing else writes the entry or its row (termination and the
+          // sweeper leave it alone).
+          persist(registry, *entry, record);
           record_verdict(registry, *entry);
           Request r;
           r.request_id = id;
@@ -271,6 +331,13 @@ class TusBodyReader final : public BodyReader {
   void fail_upload() {
     std::shared_ptr<admin::FileUpload> dropped;
     {
+      admin::UploadRecord record = record_of(registry_, *entry_);
+      record.state = "failed";
+      record.reason = "write_failed";
+      record.expires_at = record.updated_at + registry_.options.ended_retention;
+      persist(registry_, *entry_, record);  // still busy: before anyone else may write it
+    }
+    {
       const std::lock_guard lock(TusAccess::mutex(registry_));
       entry_->state = "failed";
       entry_->reason = "write_failed";
@@ -292,10 +359,18 @@ class TusBodyReader final : public BodyReader {
       fail_upload();
       return offset;
     }
+    const auto expires_at = SysClock::now() + registry_.options.expiry;
+    {
+      // The durable offset, written while still busy (no other write can overtake it).
+      admin::UploadRecord record = record_of(registry_, *entry_);
+      record.offset = *offset;
+      record.expires_at = expires_at;
+      persist(registry_, *entry_, record);
+    }
     {
       const std::lock_guard lock(TusAccess::mutex(registry_));
       entry_->offset = *offset;
-      entry_->expires_at = SysClock::now() + registry_.options.expiry;
+      entry_->expires_at = expires_at;
       entry_->busy = false;
       released_ = true;
     }
@@ -347,22 +422,10 @@ BodyStart start_creation(TusRegistry& registry, const Request& request) {
   entry->id = crypto::random_hex(16);
   entry->org_id = identity.scope.org_id();
   entry->owner_id = identity.user.id;
+  entry->scope = identity.scope;
   entry->name = *name;
   entry->length = *length;
   entry->actor = user_audit_event(request, "upload.create", entry->id);
-  {
-    const std::lock_guard lock(TusAccess::mutex(registry));
-    std::size_t mine = 0, total = 0;
-    for (const auto& [id, e] : TusAccess::entries(registry)) {
-      if (e->state != "receiving") continue;
-      ++total;
-      if (e->owner_id == entry->owner_id && e->org_id == entry->org_id) ++mine;
-    }
-    if (mine >= registry.options.max_unfinished_per_user || total >= registry.options.max_unfinished_total) {
-      return refuse(tus_error(http::status::too_many_requests, "too_many_uploads",
-                              "Too many unfinished uploads; finish or delete some first."));
-    }
-  }
   admin::UploadInfo info{.owner_id = identity.user.id,
                          .name = std::move(*name),
                          .content_type = stored_content_type(filetype == metadata->end() ? "" : filetype->second),
@@ -372,11 +435,28 @@ BodyStart start_creation(TusRegistry& registry, const Request& request) {
                          .retention_days = rights.max_retention_days,
                          .policy = identity.policy.files,
                          .actor = user_audit_event(request, "file.upload", "")};
+  const std::string content_type = info.content_type;
   auto upload = admin::FileUpload::begin(registry.services.uploads, identity.scope, std::move(info));
   if (!upload) return refuse(tus(upload_error(request, upload.error())));
+  entry->created_at = SysClock::now();
+  entry->expires_at = entry->created_at + registry.options.expiry;
+  // The row, unless the unfinished-upload limits are reached (counted and inserted in one
+  // transaction). Refused, the FileUpload goes and takes its staged object with it.
+  admin::UploadRecord record = record_of(registry, *entry);
+  record.content_type = content_type;
+  record.object_id = (*upload)->object_id();
+  if (auto ec = registry.records.create(
+          identity.scope, record,
+          {.per_user = registry.options.max_unfinished_per_user, .total = registry.options.max_unfinished_total})) {
+    if (ec == Errc::kTooManyAttempts) {
+      return refuse(tus_error(http::status::too_many_requests, "too_many_uploads",
+                              "Too many unfinished uploads; finish or delete some first."));
+    }
+    log::error("upload_record_write_failed", {{"upload_id", entry->id}, {"reason", ec.message()}});
+    return refuse(tus(error_response(Errc::kInternal)));
+  }
   entry->upload = *upload;
   entry->busy = true;  // until this request's reader checkpoints
-  entry->expires_at = SysClock::now() + registry.options.expiry;
   {
     const std::lock_guard lock(TusAccess::mutex(registry));
     TusAccess::entries(registry)[entry->id] = entry;
@@ -394,7 +474,15 @@ BodyStart start_patch(TusRegistry& registry, const Request& request) {
   const std::string& id = request.params.at("id");
   std::unique_lock lock(TusAccess::mutex(registry));
   auto entry = find_owned(registry, request, id);
-  if (!entry) return refuse(tus(error_response(Errc::kNotFound)));
+  if (!entry) {
+    lock.unlock();
+    std::optional<Response> error;
+    const auto record = stored_record(registry, request, id, error);
+    if (error) return refuse(std::move(*error));
+    // Not in memory: ended (or receiving before a restart, marked failed at start-up).
+    if (record) return refuse(not_receiving(record->ended() ? record->state : "failed"));
+    return refuse(tus(error_response(Errc::kNotFound)));
+  }
   if (!offset_stream(request)) {
     return refuse(tus_error(http::status::unsupported_media_type, "unsupported_media_type",
                             "PATCH needs Content-Type: application/offset+octet-stream."));
@@ -402,7 +490,7 @@ BodyStart start_patch(TusRegistry& registry, const Request& request) {
   const auto offset = parse_u64(request.header("Upload-Offset"));
   if (!offset) return refuse(tus_error(http::status::bad_request, "bad_request", "Upload-Offset is required."));
   if (!wait_idle(registry, lock, entry)) return refuse(locked());
-  if (entry->state != "receiving") return refuse(not_receiving(*entry));
+  if (entry->state != "receiving") return refuse(not_receiving(entry->state));
   if (*offset != entry->offset) {
     Response res = tus_error(http::status::conflict, "offset_mismatch",
                              "Upload-Offset differs from the upload's offset; ask with HEAD.");
@@ -425,16 +513,45 @@ void json_or_null(boost::json::object& out, std::string_view key, const std::str
   out[key] = value.empty() ? boost::json::value(nullptr) : boost::json::value(value);
 }
 
+Response state_json(const std::string& id, const std::string& state, std::uint64_t offset, std::uint64_t length,
+                    const std::string& file_id, const std::string& reason, const std::string& signature) {
+  boost::json::object out{{"id", id}, {"state", state}, {"offset", offset}, {"length", length}};
+  json_or_null(out, "file_id", file_id);
+  json_or_null(out, "reason", reason);
+  json_or_null(out, "signature", signature);
+  return tus(json_response(http::status::ok, boost::json::serialize(out)));
+}
+
+// HEAD of an upload known only from its row: 200 once clean, else 410 (it ended, or was
+// receiving before a restart).
+Response stored_head(const admin::UploadRecord& record) {
+  if (record.state != "clean") return not_receiving(record.ended() ? record.state : "failed");
+  Response res = tus(Response{http::status::ok, 11});
+  res.set("Upload-Offset", std::to_string(record.offset));
+  res.set("Upload-Length", std::to_string(record.length));
+  res.set(http::field::cache_control, "no-store");
+  return res;
+}
+
 Response state_or_head(TusRegistry& registry, const Request& request) {
   const std::string& id = request.params.at("id");
   const bool head = request.method == http::verb::head;
   if (head && !tus_resumable(request)) return version_refused();
   std::unique_lock lock(TusAccess::mutex(registry));
   auto entry = find_owned(registry, request, id);
-  if (!entry) return tus(error_response(Errc::kNotFound));
+  if (!entry) {
+    lock.unlock();
+    std::optional<Response> error;
+    const auto record = stored_record(registry, request, id, error);
+    if (error) return std::move(*error);
+    if (!record) return tus(error_response(Errc::kNotFound));
+    return head ? stored_head(*record)
+                : state_json(record->id, record->state, record->offset, record->length, record->file_id, record->reason,
+                             record->signature);
+  }
   if (head) {
     if (!wait_idle(registry, lock, entry)) return locked();
-    if (entry->state == "rejected" || entry->state == "failed") return not_receiving(*entry);
+    if (entry->state == "rejected" || entry->state == "failed") return not_receiving(entry->state);
     Response res = tus(Response{http::status::ok, 11});
     res.set("Upload-Offset", std::to_string(entry->offset));
     res.set("Upload-Length", std::to_string(entry->length));
@@ -442,12 +559,8 @@ Response state_or_head(TusRegistry& registry, const Request& request) {
     res.set(http::field::cache_control, "no-store");
     return res;
   }
-  boost::json::object out{
-      {"id", entry->id}, {"state", entry->state}, {"offset", entry->offset}, {"length", entry->length}};
-  json_or_null(out, "file_id", entry->file_id);
-  json_or_null(out, "reason", entry->reason);
-  json_or_null(out, "signature", entry->signature);
-  return tus(json_response(http::status::ok, boost::json::serialize(out)));
+  return state_json(entry->id, entry->state, entry->offset, entry->length, entry->file_id, entry->reason,
+                    entry->signature);
 }
 
 Response terminate(TusRegistry& registry, const Request& request) {
@@ -458,14 +571,32 @@ Response terminate(TusRegistry& registry, const Request& request) {
   {
     std::unique_lock lock(TusAccess::mutex(registry));
     entry = find_owned(registry, request, id);
-    if (!entry) return tus(error_response(Errc::kNotFound));
+    if (!entry) {
+      lock.unlock();
+      std::optional<Response> error;
+      const auto record = stored_record(registry, request, id, error);
+      if (error) return std::move(*error);
+      if (!record) return tus(error_response(Errc::kNotFound));
+      // Terminated or expired already: gone. Another ended upload keeps its row (state).
+      if (record->state == "terminated" || record->state == "expired" || !record->ended()) {
+        return not_receiving(record->ended() ? record->state : "failed");
+      }
+      return no_content();
+    }
     if (!wait_idle(registry, lock, entry)) return locked();
-    if (entry->state == "scanning") return not_receiving(*entry);
+    if (entry->state == "scanning") return not_receiving(entry->state);
     dropped = std::move(entry->upload);
     TusAccess::entries(registry).erase(entry->id);
   }
   const bool unfinished = dropped != nullptr;
   dropped.reset();  // removes the staged object
+  if (unfinished) {
+    // Erased from memory: nothing else writes the row now.
+    admin::UploadRecord record = record_of(registry, *entry);
+    record.state = "terminated";
+    record.expires_at = record.updated_at + registry.options.ended_retention;
+    persist(registry, *entry, record);
+  }
   admin::AuditEvent event = user_audit_event(request, "upload.terminate", id);
   event.details = {{"state", entry->state}, {"offset", entry->offset}, {"length", entry->length}};
   if (unfinished) audit(registry, std::move(event));
@@ -504,7 +635,8 @@ std::optional<std::map<std::string, std::string, std::less<>>> parse_upload_meta
   return out;
 }
 
-TusRegistry::TusRegistry(FileRouteServices& s, TusOptions o) : services(s), options(o) {
+TusRegistry::TusRegistry(FileRouteServices& s, admin::UploadRecords& r, TusOptions o)
+    : services(s), records(r), options(o) {
   if (options.sweep_interval.count() > 0) {
     sweeper_ = std::thread([this] {
       std::unique_lock lock(mutex_);
@@ -549,6 +681,10 @@ std::size_t TusRegistry::sweep() {
   }
   dropped.clear();  // removes the staged objects, outside the mutex
   for (const auto& e : expired) {
+    admin::UploadRecord record = record_of(*this, *e);
+    record.state = "expired";
+    record.expires_at = record.updated_at + options.ended_retention;
+    persist(*this, *e, record);
     admin::AuditEvent event = e->actor;
     event.action = "upload.expired";
     event.target = e->id;
@@ -559,7 +695,29 @@ std::size_t TusRegistry::sweep() {
     }
     log::info("upload_expired", {{"upload_id", e->id}, {"org_id", e->org_id}});
   }
+  if (auto purged = records.purge_ended(now); !purged) {
+    log::error("upload_records_purge_failed", {{"reason", purged.error().message()}});
+  } else if (*purged > 0) {
+    log::info("upload_records_purged", {{"count", *purged}});
+  }
   return expired.size();
+}
+
+boost::system::error_code TusRegistry::start_up() {
+  const auto now = SysClock::now();
+  std::vector<admin::UploadRecord> interrupted;
+  if (auto ec = records.interrupt_unfinished(now, now + options.ended_retention, interrupted)) return ec;
+  for (const auto& r : interrupted) {
+    admin::AuditEvent event{.chain = admin::AuditChain::organization(r.org_id)};
+    event.actor_type = admin::ActorType::kSystem;
+    event.action = "upload.interrupted";
+    event.target = r.id;
+    event.outcome = admin::AuditOutcome::kFailure;
+    event.details = {{"owner_id", r.owner_id}, {"offset", r.offset}, {"length", r.length}, {"reason", r.reason}};
+    if (auto ec = services.uploads.audit.append(event)) return ec;
+  }
+  if (!interrupted.empty()) log::info("uploads_interrupted", {{"count", interrupted.size()}});
+  return {};
 }
 
 void add_upload_routes(Router& router, TusRegistry& registry) {

@@ -161,7 +161,11 @@ TEST_F(Tus, CreationWithUploadZeroBytesAndTermination) {
   const std::string path = create(acme_, 3 * kChunk);
   ASSERT_EQ(status_of(patch(acme_, path, 0, random_bytes(kChunk, 3))), 204u);
   EXPECT_EQ(status_of(tus(acme_, "DELETE", path)), 204u);
-  EXPECT_EQ(status_of(ApiClient(*server_).call("GET", path, acme_)), 404u);
+  // Terminated: gone for tus (410), its row still tells the state; another tenant sees nothing.
+  EXPECT_EQ(status_of(patch(acme_, path, kChunk, "x")), 410u);
+  EXPECT_EQ(status_of(tus(acme_, "DELETE", path)), 410u);
+  EXPECT_EQ(state(acme_, path).at("state").as_string(), "terminated");
+  EXPECT_EQ(status_of(ApiClient(*server_).call("GET", path, beta_)), 404u);
 }
 
 TEST_F(Tus, EicarIsRejectedWithItsSignatureInTheState) {

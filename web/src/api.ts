@@ -184,7 +184,7 @@ export interface FilePage {
 
 // GET /api/v1/uploads/{id}: where a tus upload stands.
 export interface UploadStatus {
-  state: 'receiving' | 'scanning' | 'clean' | 'rejected' | 'failed';
+  state: 'receiving' | 'scanning' | 'clean' | 'rejected' | 'failed' | 'terminated' | 'expired';
   file_id?: string | null;
   reason?: string | null;
   signature?: string | null;

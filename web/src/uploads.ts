@@ -271,7 +271,8 @@ export class UploadQueue {
           detail: status.reason ?? undefined,
         });
       }
-      if (status.state === 'failed') {
+      // failed (reason server_restarted when a restart cut the scan), or ended another way.
+      if (status.state === 'failed' || status.state === 'terminated' || status.state === 'expired') {
         return this.#update(entry, { phase: 'failed', code: 'upload_failed', detail: status.reason ?? undefined });
       }
       await new Promise((r) => setTimeout(r, Math.min(1000 + attempt * 500, 5000)));

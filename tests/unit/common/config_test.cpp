@@ -374,5 +374,50 @@ TEST(ConfigTest, FilesSweepDefaultsAndRange) {
   EXPECT_TRUE(has_error(zero, "files.sweep_interval_seconds", 2, "between 1 and 86400")) << all_errors(zero);
 }
 
+TEST(ConfigTest, UploadsDefaultsMatchTheDocumentedOnes) {
+  const auto defaults = parse("");
+  ASSERT_TRUE(defaults.config) << all_errors(defaults);
+  const auto& u = defaults.config->uploads;
+  EXPECT_EQ(u.expiry, std::chrono::hours(24));
+  EXPECT_EQ(u.sweep_interval, std::chrono::seconds(60));
+  EXPECT_EQ(u.max_unfinished_per_user, 20u);
+  EXPECT_EQ(u.max_unfinished_total, 1000u);
+  EXPECT_EQ(u.lock_wait, std::chrono::milliseconds(3000));
+  EXPECT_EQ(u.ended_retention, std::chrono::hours(168));
+}
+
+TEST(ConfigTest, UploadsKeysAreRead) {
+  const auto set = parse(
+      "[uploads]\nexpiry_seconds = 2\nsweep_interval_seconds = 1\nmax_unfinished_per_user = 3\n"
+      "max_unfinished_total = 7\nlock_wait_ms = 200\nended_retention_hours = 2\n");
+  ASSERT_TRUE(set.config) << all_errors(set);
+  const auto& u = set.config->uploads;
+  EXPECT_EQ(u.expiry, std::chrono::seconds(2));
+  EXPECT_EQ(u.sweep_interval, std::chrono::seconds(1));
+  EXPECT_EQ(u.max_unfinished_per_user, 3u);
+  EXPECT_EQ(u.max_unfinished_total, 7u);
+  EXPECT_EQ(u.lock_wait, std::chrono::milliseconds(200));
+  EXPECT_EQ(u.ended_retention, std::chrono::hours(2));
+}
+
+TEST(ConfigTest, UploadsKeysOutOfRangeAreRefusedWithTheirLine) {
+  const auto zero = parse("[uploads]\nexpiry_seconds = 0\nsweep_interval_seconds = 0\nlock_wait_ms = 60001\n");
+  EXPECT_TRUE(has_error(zero, "uploads.expiry_seconds", 2, "between 1 and 2592000")) << all_errors(zero);
+  EXPECT_TRUE(has_error(zero, "uploads.sweep_interval_seconds", 3, "between 1 and 86400")) << all_errors(zero);
+  EXPECT_TRUE(has_error(zero, "uploads.lock_wait_ms", 4, "between 1 and 60000")) << all_errors(zero);
+  const auto text = parse("[uploads]\nmax_unfinished_total = \"many\"\n");
+  EXPECT_TRUE(has_error(text, "uploads.max_unfinished_total", 2, "must be an integer")) << all_errors(text);
+  const auto unknown = parse("[uploads]\nexpiry_hours = 24\n");
+  EXPECT_TRUE(has_error(unknown, "uploads.expiry_hours", 2, "unknown key")) << all_errors(unknown);
+}
+
+TEST(ConfigTest, UploadsPerUserLimitAboveTheTotalIsRefused) {
+  const auto r = parse("[uploads]\nmax_unfinished_total = 5\nmax_unfinished_per_user = 6\n");
+  EXPECT_TRUE(has_error(r, "uploads.max_unfinished_per_user", 3, "not be above max_unfinished_total (5)"))
+      << all_errors(r);
+  const auto equal = parse("[uploads]\nmax_unfinished_total = 5\nmax_unfinished_per_user = 5\n");
+  EXPECT_TRUE(equal.config) << all_errors(equal);
+}
+
 }  // namespace
 }  // namespace furoshiki
