@@ -33,7 +33,16 @@ struct FileUpload::Digest {
   explicit Digest(const crypto::CryptoContext& ctx) : md(EVP_MD_CTX_new()) {
     if (!md || EVP_DigestInit_ex(md, ctx.sha256(), nullptr) != 1) throw std::runtime_error("SHA-256 unavailable");
   }
-  ~Digest() { EVP_MD_CTX_free(md); }
+  ~Digest() {
+    EVP_MD_CTX_free(md);
+    EVP_MD_CTX_free(marked);
+  }
+  // Snapshot of the state (mark()), and back to it (rollback()).
+  bool save() {
+    if (!marked && !(marked = EVP_MD_CTX_new())) return false;
+    return EVP_MD_CTX_copy_ex(marked, md) == 1;
+  }
+  bool restore() const { return marked && EVP_MD_CTX_copy_ex(md, marked) == 1; }
   Digest(const Digest&) = delete;
   Digest& operator=(const Digest&) = delete;
   bool update(std::span<const std::uint8_t> bytes) const {
@@ -46,6 +55,7 @@ struct FileUpload::Digest {
     return hex(out);
   }
   EVP_MD_CTX* md;
+  EVP_MD_CTX* marked = nullptr;
 };
 
 FileUpload::FileUpload(UploadServices& services, const TenantScope& scope, UploadInfo info)
@@ -261,6 +271,88 @@ boost::system::result<std::uint64_t> FileUpload::checkpoint() {
   }
   if (auto ec = sink_->sync()) return error_ = ec;
   return received_;
+}
+
+boost::system::error_code FileUpload::mark() {
+  if (error_) return error_;
+  if (!info_.declared_bytes || finished_ || !tail_.empty() || sealer_->buffered_bytes() != 0 ||
+      sealer_->sealed_plaintext_bytes() != received_ || !digest_->save()) {
+    return error_ = make_error_code(Errc::kInternal);
+  }
+  mark_ = received_;
+  return {};
+}
+
+boost::system::result<std::uint64_t> FileUpload::rollback() {
+  if (error_) return error_;
+  if (!mark_ || finished_ || *mark_ > received_) return error_ = make_error_code(Errc::kInternal);
+  const std::uint64_t keep = *mark_;
+  const std::size_t chunk = crypto::kDefaultChunkBytes;
+  OPENSSL_cleanse(tail_.data(), tail_.size());
+  tail_.clear();
+  if (keep % chunk != 0 || !digest_->restore()) return error_ = make_error_code(Errc::kInternal);
+  if (sealer_->sealed_plaintext_bytes() == keep && sealer_->buffered_bytes() == 0) {
+    // Nothing was sealed since the mark: the tail was all, the object stays as it is.
+    received_ = keep;
+    mark_.reset();
+    if (auto ec = sink_->sync()) return error_ = ec;
+    return keep;
+  }
+  // The new object needs room for the prefix while the old one still exists.
+  if (auto ec = check_space(keep)) return error_ = ec;
+  crypto::TenantKeyRef ref;
+  crypto::SecretKey key;
+  if (auto ec = services_.keys.current(scope_.org_id(), ref, key)) return error_ = ec;
+  std::string object_id = crypto::random_hex(16);
+  std::unique_ptr<storage::ObjectFileSink> sink;
+  if (auto ec = services_.store.create_staging(object_id, sink)) return error_ = ec;
+  auto given_up = [&](boost::system::error_code ec) {
+    sink.reset();
+    (void)services_.store.remove_staging(object_id);
+    return error_ = ec;
+  };
+  auto sealer = std::make_unique<crypto::ObjectSealer>(services_.ctx, key, ref, object_id, *sink);
+  if (auto ec = sealer->status()) return given_up(ec);
+  if (auto ec = sealer->expect_total(*info_.declared_bytes)) return given_up(ec);
+  {
+    // The old object's sealed bytes must be on disk for its reader.
+    if (auto ec = sink_->sync()) return given_up(ec);
+    std::unique_ptr<storage::ObjectFileSource> source;
+    if (auto ec = services_.store.open_staging(object_id_, source)) return given_up(ec);
+    std::unique_ptr<crypto::ObjectOpener> opener;
+    if (auto ec = crypto::ObjectOpener::open_prefix(services_.ctx, *source, scope_.org_id(), object_id_,
+                                                    services_.keys.lookup_for(scope_.org_id()), keep / chunk, opener)) {
+      return given_up(ec);
+    }
+    std::vector<std::uint8_t> plain(chunk);
+    for (std::uint64_t at = 0; at < keep; at += chunk) {
+      if (auto ec = opener->read(at, plain)) return given_up(ec);
+      if (auto ec = sealer->append(plain)) return given_up(ec);
+    }
+    OPENSSL_cleanse(plain.data(), plain.size());
+  }
+  if (sealer->sealed_plaintext_bytes() != keep || sealer->buffered_bytes() != 0) {
+    return given_up(make_error_code(Errc::kInternal));
+  }
+  if (auto ec = sink->sync()) return given_up(ec);
+  // Swap: the old object (and with it its data key's only ciphertexts) goes.
+  sealer_.reset();
+  sink_.reset();
+  if (auto ec = services_.store.remove_staging(object_id_)) {
+    log::warn("staging_remove_failed", {{"object_id", object_id_}, {"reason", ec.message()}});
+  }
+  log::info("upload_rolled_back", {{"file_id", file_id_},
+                                   {"discarded_bytes", received_ - keep},
+                                   {"kept_bytes", keep},
+                                   {"old_object_id", object_id_},
+                                   {"object_id", object_id}});
+  object_id_ = std::move(object_id);
+  sink_ = std::move(sink);
+  sealer_ = std::move(sealer);
+  received_ = keep;
+  space_checked_at_ = std::min(space_checked_at_, keep);
+  mark_.reset();
+  return keep;
 }
 
 scanner::ScanVerdict FileUpload::scan_with(scanner::Scanner& scanner) {

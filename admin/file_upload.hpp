@@ -131,6 +131,19 @@ class FileUpload : public std::enable_shared_from_this<FileUpload> {
   // under a nonce never used before. The first error sticks.
   [[nodiscard]] boost::system::result<std::uint64_t> checkpoint();
 
+  // Resumable uploads, the tus checksum extension: remembers the current offset (REQUIRES: at a
+  // checkpoint, nothing unsealed) as the point rollback() returns to — the start of a request
+  // whose body is verified only at its end. Snapshots the whole file's SHA-256 state there.
+  [[nodiscard]] boost::system::error_code mark();
+  // Discards every byte since mark() — sealed chunks included — and makes the rest durable;
+  // returns the offset (the mark's). Chunks sealed since the mark cannot simply be cut off: a
+  // chunk's nonce is its position, so the next chunk would be sealed again at an index already
+  // used for other plaintext under the same data key. So the accepted prefix is re-sealed,
+  // chunk by chunk through the opener, under a fresh data key into a new staged object
+  // (object_id() changes) and the old one is removed: no (key, nonce) ever seals two
+  // plaintexts. Costs O(prefix) reads and writes; memory is one chunk. The first error sticks.
+  [[nodiscard]] boost::system::result<std::uint64_t> rollback();
+
   // Bytes accepted so far (for a resumable upload including the unsealed tail).
   std::uint64_t received_bytes() const { return received_; }
   // The largest body this upload may take (for the HTTP parser's limit); the limits are checked
@@ -193,6 +206,7 @@ class FileUpload : public std::enable_shared_from_this<FileUpload> {
   std::vector<QuotaAccount> accounts_;  // the user's and the organization's quota
   std::uint64_t reserved_ = 0;          // bytes reserved on accounts_
   std::uint64_t space_checked_at_ = 0;  // received_ at the last free-space check
+  std::optional<std::uint64_t> mark_;   // mark(): where rollback() returns to
   bool committed_ = false;
   bool finished_ = false;
   boost::system::error_code error_;

@@ -84,12 +84,13 @@ boost::system::result<UploadRecord> UploadRecords::get(const TenantScope& scope,
 
 boost::system::error_code UploadRecords::update(const TenantScope& scope, const UploadRecord& u) {
   bool matched = false;
-  if (auto ec =
-          db_.execute("UPDATE uploads SET durable_offset = ?3, state = ?4, reason = ?5, signature = ?6, file_id = ?7, "
-                      "updated_at = ?8, expires_at = ?9 WHERE org_id = ?1 AND id = ?2 RETURNING id",
-                      {scope.org_id(), u.id, integer(u.offset), u.state, text_or_null(u.reason),
-                       text_or_null(u.signature), text_or_null(u.file_id), to_ms(u.updated_at), to_ms(u.expires_at)},
-                      [&](const db::Row&) { matched = true; })) {
+  if (auto ec = db_.execute(
+          "UPDATE uploads SET durable_offset = ?3, state = ?4, reason = ?5, signature = ?6, file_id = ?7, "
+          "updated_at = ?8, expires_at = ?9, object_id = COALESCE(NULLIF(?10, ''), object_id) "
+          "WHERE org_id = ?1 AND id = ?2 RETURNING id",
+          {scope.org_id(), u.id, integer(u.offset), u.state, text_or_null(u.reason), text_or_null(u.signature),
+           text_or_null(u.file_id), to_ms(u.updated_at), to_ms(u.expires_at), u.object_id},
+          [&](const db::Row&) { matched = true; })) {
     return ec;
   }
   return matched ? boost::system::error_code() : make_error_code(Errc::kNotFound);

@@ -56,7 +56,8 @@ class UploadRecords {
                                                         const std::string& id);
 
   // Writes the mutable part of `record` (offset, state, reason, signature, file_id, updated_at,
-  // expires_at) for the row of record.id in the scope. Errc::kNotFound when there is no such row.
+  // expires_at, and object_id unless empty: a checksum rollback re-seals into a new staged
+  // object) for the row of record.id in the scope. Errc::kNotFound when there is no such row.
   [[nodiscard]] boost::system::error_code update(const TenantScope& scope, const UploadRecord& record);
 
   // Receiving uploads: the owner's in the scope, and in all.

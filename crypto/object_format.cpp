@@ -268,10 +268,24 @@ boost::system::error_code ObjectSealer::emit(std::span<const std::uint8_t> plain
 boost::system::error_code ObjectOpener::open(std::shared_ptr<const CryptoContext> ctx, ObjectSource& source,
                                              std::string_view org_id, std::string_view object_id,
                                              const TenantKeyLookup& lookup, std::unique_ptr<ObjectOpener>& out) {
+  return open_impl(std::move(ctx), source, org_id, object_id, lookup, std::nullopt, out);
+}
+
+boost::system::error_code ObjectOpener::open_prefix(std::shared_ptr<const CryptoContext> ctx, ObjectSource& source,
+                                                    std::string_view org_id, std::string_view object_id,
+                                                    const TenantKeyLookup& lookup, std::uint64_t whole_chunks,
+                                                    std::unique_ptr<ObjectOpener>& out) {
+  return open_impl(std::move(ctx), source, org_id, object_id, lookup, whole_chunks, out);
+}
+
+boost::system::error_code ObjectOpener::open_impl(std::shared_ptr<const CryptoContext> ctx, ObjectSource& source,
+                                                  std::string_view org_id, std::string_view object_id,
+                                                  const TenantKeyLookup& lookup, std::optional<std::uint64_t> prefix,
+                                                  std::unique_ptr<ObjectOpener>& out) {
   out.reset();
   std::unique_ptr<ObjectOpener> self(new ObjectOpener(std::move(ctx), source));
   const std::uint64_t total = source.size();
-  if (total < kObjectHeaderBytes + kTagBytes) return CryptoErrc::kIntegrity;
+  if (total < kObjectHeaderBytes + (prefix ? 0 : kTagBytes)) return CryptoErrc::kIntegrity;
   std::array<std::uint8_t, kObjectHeaderBytes> raw{};
   if (auto ec = source.read_at(0, raw)) return ec;
   if (auto ec = parse_object_header(raw, self->header_)) return ec;
@@ -297,9 +311,18 @@ boost::system::error_code ObjectOpener::open(std::shared_ptr<const CryptoContext
   }
   self->header_digest_ = sha256(*self->ctx_, raw);
 
-  // The chunk layout follows from the length; the last chunk's flag authenticates it.
   const std::uint64_t body = total - kObjectHeaderBytes;
   const std::uint64_t stride = std::uint64_t{self->header_.chunk_bytes} + kTagBytes;
+  if (prefix) {
+    // Whole chunks of an object still being written: each is authenticated when read.
+    if (*prefix > body / stride) return CryptoErrc::kIntegrity;
+    self->unfinished_ = true;
+    self->chunk_count_ = *prefix;
+    self->plaintext_size_ = *prefix * self->header_.chunk_bytes;
+    out = std::move(self);
+    return {};
+  }
+  // The chunk layout follows from the length; the last chunk's flag authenticates it.
   const std::uint64_t full = body / stride;
   const std::uint64_t rest = body % stride;
   if (rest != 0 && rest < kTagBytes) return CryptoErrc::kIntegrity;
@@ -312,7 +335,7 @@ boost::system::error_code ObjectOpener::open(std::shared_ptr<const CryptoContext
 }
 
 boost::system::error_code ObjectOpener::sealed_chunk(std::uint64_t index, std::span<const std::uint8_t>& out) {
-  const bool last = index + 1 == chunk_count_;
+  const bool last = is_last(index);
   const std::uint64_t stride = std::uint64_t{header_.chunk_bytes} + kTagBytes;
   const std::uint64_t offset = kObjectHeaderBytes + index * stride;
   // At most a chunk and a tag: the layout computed in open() bounds the last chunk too.
@@ -332,7 +355,7 @@ boost::system::error_code ObjectOpener::open_chunk(std::uint64_t index, std::spa
   if (auto ec = sealed_chunk(index, sealed)) return ec;
   if (sealed.size() != out.size() + kTagBytes) return CryptoErrc::kIntegrity;
   const auto nonce = chunk_nonce(header_.nonce_prefix, index);
-  const auto aad = chunk_aad(header_digest_, index, index + 1 == chunk_count_);
+  const auto aad = chunk_aad(header_digest_, index, is_last(index));
   return aead_.open(nonce, aad, sealed, out);
 }
 
@@ -344,7 +367,7 @@ boost::system::error_code ObjectOpener::load_chunk(std::uint64_t index) {
   if (sealed.size() < kTagBytes) return CryptoErrc::kIntegrity;
   chunk_.resize(sealed.size() - kTagBytes);  // no clear() first: reusing the buffer costs no zero-fill
   const auto nonce = chunk_nonce(header_.nonce_prefix, index);
-  const auto aad = chunk_aad(header_digest_, index, index + 1 == chunk_count_);
+  const auto aad = chunk_aad(header_digest_, index, is_last(index));
   if (auto ec = aead_.open(nonce, aad, sealed, chunk_)) {
     chunk_.clear();
     return ec;

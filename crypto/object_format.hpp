@@ -189,6 +189,14 @@ class ObjectOpener {
                                                       std::string_view org_id, std::string_view object_id,
                                                       const TenantKeyLookup& lookup,
                                                       std::unique_ptr<ObjectOpener>& out);
+  // An unfinished object (a resumable upload still receiving): reads its first `whole_chunks`
+  // chunks, none of which may carry the last flag (size() is whole_chunks * chunk size). Bytes
+  // past them are ignored. The chunks are authenticated as they are read, like any other.
+  [[nodiscard]] static boost::system::error_code open_prefix(std::shared_ptr<const CryptoContext> ctx,
+                                                             ObjectSource& source, std::string_view org_id,
+                                                             std::string_view object_id, const TenantKeyLookup& lookup,
+                                                             std::uint64_t whole_chunks,
+                                                             std::unique_ptr<ObjectOpener>& out);
 
   std::uint64_t size() const { return plaintext_size_; }
   const ObjectHeader& header() const { return header_; }
@@ -200,6 +208,13 @@ class ObjectOpener {
  private:
   ObjectOpener(std::shared_ptr<const CryptoContext> ctx, ObjectSource& source)
       : ctx_(std::move(ctx)), source_(source) {}
+  // open() and open_prefix(): the prefix's chunk count, or nullopt for a finished object.
+  static boost::system::error_code open_impl(std::shared_ptr<const CryptoContext> ctx, ObjectSource& source,
+                                             std::string_view org_id, std::string_view object_id,
+                                             const TenantKeyLookup& lookup, std::optional<std::uint64_t> prefix,
+                                             std::unique_ptr<ObjectOpener>& out);
+  // Whether chunk `index` is the object's last (never, for a prefix).
+  bool is_last(std::uint64_t index) const { return !unfinished_ && index + 1 == chunk_count_; }
   // The sealed bytes of chunk `index`: a view of the source, or a copy in sealed_.
   boost::system::error_code sealed_chunk(std::uint64_t index, std::span<const std::uint8_t>& out);
   boost::system::error_code load_chunk(std::uint64_t index);                               // into chunk_ (cached)
@@ -215,6 +230,7 @@ class ObjectOpener {
   std::vector<std::uint8_t> sealed_;  // one sealed chunk, for sources that give no views
   std::vector<std::uint8_t> chunk_;   // plaintext of chunk cached_index_
   std::uint64_t cached_index_ = UINT64_MAX;
+  bool unfinished_ = false;  // open_prefix(): no chunk is the last
 };
 
 }  // namespace furoshiki::crypto

@@ -11,6 +11,9 @@
 
 #include <boost/json/serialize.hpp>
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
 #include <charconv>
 #include <ctime>
 
@@ -30,6 +33,7 @@ struct TusEntry {
   std::string file_id, reason, signature;
   SysClock::time_point created_at, expires_at;
   std::shared_ptr<admin::FileUpload> upload;  // while receiving
+  std::string object_id;                      // the staged object (changes when a rollback re-seals)
   admin::AuditEvent actor{admin::AuditChain::service()};
   bool busy = false;
 };
@@ -45,7 +49,11 @@ class TusAccess {
 namespace {
 
 constexpr std::string_view kTusVersion = "1.0.0";
-constexpr std::string_view kExtensions = "creation,creation-with-upload,termination,expiration";
+constexpr std::string_view kExtensions = "creation,creation-with-upload,termination,expiration,checksum";
+// SHA-256 only: available under FIPS too (and neither MD5 nor SHA-1 is worth offering).
+constexpr std::string_view kChecksumAlgorithms = "sha256";
+// The tus checksum extension's status for a body whose checksum does not match.
+constexpr auto kChecksumMismatch = static_cast<http::status>(460);
 constexpr std::string_view kOffsetStream = "application/offset+octet-stream";
 
 void tus_headers(Response& res) { res.set("Tus-Resumable", kTusVersion); }
@@ -89,6 +97,40 @@ std::optional<std::string> base64_decode(std::string_view in) {
 
 bool tus_resumable(const Request& request) { return request.header("Tus-Resumable") == kTusVersion; }
 
+// Upload-Checksum: "<algorithm> <base64 of the digest>" (tus 1.0.0, "checksum"). Absent: nullopt
+// digest and no answer; refused: the 400 to send.
+struct ChecksumHeader {
+  std::optional<std::array<std::uint8_t, 32>> sha256;
+  std::optional<Response> refusal;
+};
+ChecksumHeader parse_checksum(const Request& request) {
+  ChecksumHeader out;
+  const std::string_view header = request.header("Upload-Checksum");
+  if (header.empty()) return out;
+  const auto space = header.find(' ');
+  if (space == std::string_view::npos || space == 0) {
+    out.refusal =
+        tus_error(http::status::bad_request, "bad_request", "Upload-Checksum must be \"<algorithm> <base64 digest>\".");
+    return out;
+  }
+  if (header.substr(0, space) != "sha256") {
+    out.refusal = tus_error(http::status::bad_request, "checksum_algorithm_unsupported",
+                            "The only checksum algorithm served is sha256 (Tus-Checksum-Algorithm).");
+    return out;
+  }
+  std::string_view encoded = header.substr(space + 1);
+  for (int i = 0; i < 2 && !encoded.empty() && encoded.back() == '='; ++i) encoded.remove_suffix(1);
+  const auto digest = crypto::base64_decode(encoded);
+  if (!digest || digest->size() != 32) {
+    out.refusal = tus_error(http::status::bad_request, "bad_request",
+                            "Upload-Checksum: the sha256 digest must be 32 bytes in base64.");
+    return out;
+  }
+  out.sha256.emplace();
+  std::copy(digest->begin(), digest->end(), out.sha256->begin());
+  return out;
+}
+
 Response version_refused() {
   Response res = tus_error(http::status::precondition_failed, "tus_version",
                            "Tus-Resumable: 1.0.0 is required (the only version served).");
@@ -131,6 +173,7 @@ admin::UploadRecord record_of(const TusRegistry& registry, const TusEntry& e) {
   r.reason = e.reason;
   r.signature = e.signature;
   r.file_id = e.file_id;
+  r.object_id = e.object_id;
   r.created_at = e.created_at;
   r.updated_at = SysClock::now();
   // Receiving: Upload-Expires; scanning: never purged; ended: kept for the state and the 410.
@@ -233,25 +276,52 @@ void settle(TusEntry& e, const admin::UploadOutcome& out) {
 
 // Streams one PATCH (or POST creation-with-upload) body into the entry's FileUpload. Holds the
 // entry's `busy` from creation to the end: its checkpoint runs in on_complete() or, when the
-// body was cut off, in the destructor.
+// body was cut off, in the destructor. With Upload-Checksum the body is hashed as it streams
+// (constant memory) and the upload is marked at its start: a body that does not match — or
+// that was cut off, so cannot be verified — is rolled back to the mark (FileUpload::rollback()).
 class TusBodyReader final : public BodyReader {
  public:
   TusBodyReader(TusRegistry& registry, const Request& request, std::shared_ptr<TusEntry> entry,
-                std::shared_ptr<admin::FileUpload> upload, bool creation)
+                std::shared_ptr<admin::FileUpload> upload, bool creation,
+                std::optional<std::array<std::uint8_t, 32>> checksum = std::nullopt)
       : registry_(registry),
         request_id_(request.request_id),
         entry_(std::move(entry)),
         upload_(std::move(upload)),
         creation_(creation),
-        body_(has_body(request)) {}
+        body_(has_body(request)),
+        checksum_(checksum),
+        actor_(user_audit_event(request, "upload.patch", entry_->id)) {
+    if (!checksum_) return;
+    body_digest_ = EVP_MD_CTX_new();
+    if (!body_digest_ || EVP_DigestInit_ex(body_digest_, registry_.services.uploads.ctx->sha256(), nullptr) != 1) {
+      start_error_ = make_error_code(Errc::kInternal);
+    } else {
+      start_error_ = upload_->mark();
+    }
+  }
 
   ~TusBodyReader() override {
-    if (!released_) checkpoint_and_release();
+    // A body cut off before its end cannot be verified: none of it counts.
+    if (!released_ && checksum_) {
+      (void)rollback_and_release();
+    } else if (!released_) {
+      (void)checkpoint_and_release();
+    }
+    EVP_MD_CTX_free(body_digest_);
   }
   TusBodyReader(const TusBodyReader&) = delete;
   TusBodyReader& operator=(const TusBodyReader&) = delete;
 
   std::optional<Response> on_body(std::span<const std::uint8_t> piece) override {
+    if (start_error_) {
+      fail_upload();
+      return with_location(upload_error(log_request(), start_error_));
+    }
+    if (body_digest_ && EVP_DigestUpdate(body_digest_, piece.data(), piece.size()) != 1) {
+      fail_upload();
+      return with_location(upload_error(log_request(), make_error_code(Errc::kInternal)));
+    }
     if (auto ec = upload_->append(piece)) {
       fail_upload();
       return with_location(upload_error(log_request(), ec));
@@ -260,6 +330,27 @@ class TusBodyReader final : public BodyReader {
   }
 
   void on_complete(std::function<void(Response)> answer) override {
+    if (start_error_) {
+      fail_upload();
+      return answer(with_location(upload_error(log_request(), start_error_)));
+    }
+    if (checksum_ && !checksum_matches()) {
+      const std::uint64_t received = upload_->received_bytes();
+      const auto offset = rollback_and_release();
+      if (!offset) return answer(with_location(upload_error(log_request(), offset.error())));
+      admin::AuditEvent event = actor_;
+      event.outcome = admin::AuditOutcome::kFailure;
+      event.details = {{"reason", "checksum_mismatch"},
+                       {"algorithm", "sha256"},
+                       {"offset", *offset},
+                       {"discarded_bytes", received - *offset}};
+      audit(registry_, std::move(event));
+      Response res = with_location(tus_error(kChecksumMismatch, "checksum_mismatch",
+                                             "Checksum Mismatch: the body does not match Upload-Checksum; none of it "
+                                             "was kept."));
+      res.set("Upload-Offset", std::to_string(*offset));
+      return answer(std::move(res));
+    }
     if (!upload_->complete()) {
       const auto offset = checkpoint_and_release();
       if (!offset) return answer(with_location(upload_error(log_request(), offset.error())));
@@ -351,25 +442,46 @@ class TusBodyReader final : public BodyReader {
     dropped.reset();  // removes the staged object (outside the mutex)
   }
 
+  // The body's SHA-256 against Upload-Checksum.
+  bool checksum_matches() {
+    std::array<std::uint8_t, 32> got{};
+    unsigned n = 0;
+    if (EVP_DigestFinal_ex(body_digest_, got.data(), &n) != 1 || n != got.size()) return false;
+    return CRYPTO_memcmp(got.data(), checksum_->data(), got.size()) == 0;
+  }
+
   // Makes the sealed prefix durable, publishes the offset and releases the entry.
-  boost::system::result<std::uint64_t> checkpoint_and_release() {
-    const auto offset = upload_->checkpoint();
+  boost::system::result<std::uint64_t> checkpoint_and_release() { return release(upload_->checkpoint()); }
+
+  // Discards this request's bytes (back to the mark), then as checkpoint_and_release().
+  boost::system::result<std::uint64_t> rollback_and_release() {
+    if (start_error_) {
+      fail_upload();
+      return start_error_;
+    }
+    return release(upload_->rollback());
+  }
+
+  boost::system::result<std::uint64_t> release(boost::system::result<std::uint64_t> offset) {
     if (!offset) {
       log::warn("upload_checkpoint_failed", {{"upload_id", entry_->id}, {"reason", offset.error().message()}});
       fail_upload();
       return offset;
     }
+    const std::string object_id = upload_->object_id();
     const auto expires_at = SysClock::now() + registry_.options.expiry;
     {
       // The durable offset, written while still busy (no other write can overtake it).
       admin::UploadRecord record = record_of(registry_, *entry_);
       record.offset = *offset;
+      record.object_id = object_id;
       record.expires_at = expires_at;
       persist(registry_, *entry_, record);
     }
     {
       const std::lock_guard lock(TusAccess::mutex(registry_));
       entry_->offset = *offset;
+      entry_->object_id = object_id;
       entry_->expires_at = expires_at;
       entry_->busy = false;
       released_ = true;
@@ -384,6 +496,10 @@ class TusBodyReader final : public BodyReader {
   std::shared_ptr<admin::FileUpload> upload_;
   const bool creation_;
   const bool body_;
+  const std::optional<std::array<std::uint8_t, 32>> checksum_;  // Upload-Checksum (sha256)
+  const admin::AuditEvent actor_;                               // for a checksum mismatch
+  EVP_MD_CTX* body_digest_ = nullptr;                           // SHA-256 of this body, with checksum_
+  boost::system::error_code start_error_;                       // mark() or the digest failed
   bool released_ = false;
 };
 
@@ -410,6 +526,8 @@ BodyStart start_creation(TusRegistry& registry, const Request& request) {
   }
   const auto filetype = metadata->find("filetype");
   const bool body = has_body(request);
+  auto checksum = parse_checksum(request);
+  if (checksum.refusal) return refuse(std::move(*checksum.refusal));
   if (body && !offset_stream(request)) {
     return refuse(tus_error(http::status::unsupported_media_type, "unsupported_media_type",
                             "An upload body needs Content-Type: application/offset+octet-stream."));
@@ -445,6 +563,7 @@ BodyStart start_creation(TusRegistry& registry, const Request& request) {
   admin::UploadRecord record = record_of(registry, *entry);
   record.content_type = content_type;
   record.object_id = (*upload)->object_id();
+  entry->object_id = record.object_id;
   if (auto ec = registry.records.create(
           identity.scope, record,
           {.per_user = registry.options.max_unfinished_per_user, .total = registry.options.max_unfinished_total})) {
@@ -464,9 +583,10 @@ BodyStart start_creation(TusRegistry& registry, const Request& request) {
   admin::AuditEvent event = entry->actor;
   event.details = {{"name", entry->name}, {"length", entry->length}};
   audit(registry, std::move(event));
-  return BodyStart{.answer = std::nullopt,
-                   .reader = std::make_shared<TusBodyReader>(registry, request, entry, std::move(*upload), true),
-                   .body_limit = *length};
+  return BodyStart{
+      .answer = std::nullopt,
+      .reader = std::make_shared<TusBodyReader>(registry, request, entry, std::move(*upload), true, checksum.sha256),
+      .body_limit = *length};
 }
 
 BodyStart start_patch(TusRegistry& registry, const Request& request) {
@@ -497,16 +617,16 @@ BodyStart start_patch(TusRegistry& registry, const Request& request) {
     res.set("Upload-Offset", std::to_string(entry->offset));
     return refuse(std::move(res));
   }
-  if (request.header("Upload-Checksum").size() > 0) {
-    return refuse(tus_error(http::status::bad_request, "bad_request", "Upload-Checksum is not supported."));
-  }
+  auto checksum = parse_checksum(request);
+  if (checksum.refusal) return refuse(std::move(*checksum.refusal));
   entry->busy = true;
   auto upload = entry->upload;
   const std::uint64_t remaining = entry->length - entry->offset;
   lock.unlock();
-  return BodyStart{.answer = std::nullopt,
-                   .reader = std::make_shared<TusBodyReader>(registry, request, entry, std::move(upload), false),
-                   .body_limit = remaining};
+  return BodyStart{
+      .answer = std::nullopt,
+      .reader = std::make_shared<TusBodyReader>(registry, request, entry, std::move(upload), false, checksum.sha256),
+      .body_limit = remaining};
 }
 
 void json_or_null(boost::json::object& out, std::string_view key, const std::string& value) {
@@ -725,6 +845,7 @@ void add_upload_routes(Router& router, TusRegistry& registry) {
                 Response res = no_content();
                 res.set("Tus-Version", kTusVersion);
                 res.set("Tus-Extension", kExtensions);
+                res.set("Tus-Checksum-Algorithm", kChecksumAlgorithms);
                 res.set("Tus-Max-Size", std::to_string(registry.services.max_upload_bytes));
                 return res;
               }});
