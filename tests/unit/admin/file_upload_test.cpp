@@ -295,6 +295,72 @@ TEST_F(FileUploadTest, CheckpointsDropTheTailAndResumeToTheSameFile) {
   EXPECT_EQ(out.file.sha256, whole.file.sha256);
 }
 
+// The tus checksum extension: rollback() discards every byte since mark(), sealed chunks
+// included, by re-sealing the accepted prefix into a new staged object under a fresh data key;
+// the resent bytes are then never sealed under a (key, nonce) already used for other bytes.
+TEST_F(FileUploadTest, RollbackReSealsThePrefixUnderAFreshKeyAndTheResendIsStored) {
+  constexpr std::size_t kChunk = crypto::kDefaultChunkBytes;
+  const auto data = random_bytes(5 * kChunk + 77, 8);
+  UploadInfo i = info();
+  i.declared_bytes = data.size();
+  auto u = FileUpload::begin(*services_, orgs_->scope_for(org_), i);
+  ASSERT_TRUE(u);
+  std::span<const std::uint8_t> all(data);
+  ASSERT_FALSE((*u)->append(all.first(2 * kChunk)));
+  ASSERT_TRUE((*u)->checkpoint());
+  ASSERT_FALSE((*u)->mark());
+  // Wrong bytes: three whole chunks (sealed at once) and part of a fourth.
+  const auto wrong = random_bytes(3 * kChunk + 50, 9);  // within the declared size
+  ASSERT_FALSE((*u)->append(wrong));
+  const std::string old_object = (*u)->object_id();
+  auto header_of = [&](const std::string& object_id, std::uint64_t chunks, std::vector<std::uint8_t>* plain) {
+    std::unique_ptr<storage::ObjectFileSource> source;
+    EXPECT_FALSE(store_->open_staging(object_id, source));
+    std::unique_ptr<crypto::ObjectOpener> opener;
+    EXPECT_FALSE(crypto::ObjectOpener::open_prefix(ctx_, *source, org_.id, object_id, keys_->lookup_for(org_.id),
+                                                   chunks, opener));
+    if (!opener) return crypto::ObjectHeader{};
+    if (plain) {
+      plain->resize(opener->size());
+      EXPECT_FALSE(opener->read(0, *plain));
+    }
+    return opener->header();
+  };
+  const auto old_header = header_of(old_object, 2, nullptr);  // what the checkpoint made durable
+
+  const auto offset = (*u)->rollback();
+  ASSERT_TRUE(offset) << offset.error().message();
+  EXPECT_EQ(*offset, 2 * kChunk);
+  EXPECT_EQ((*u)->received_bytes(), 2 * kChunk);
+  EXPECT_NE((*u)->object_id(), old_object);
+  EXPECT_EQ(entries(root_ / "staging"), 1u) << "the old staged object is removed";
+  std::vector<std::uint8_t> prefix;
+  const auto new_header = header_of((*u)->object_id(), 2, &prefix);
+  EXPECT_EQ(prefix, std::vector<std::uint8_t>(data.begin(), data.begin() + 2 * kChunk));
+  EXPECT_NE(new_header.wrapped_data_key, old_header.wrapped_data_key) << "a fresh data key";
+  EXPECT_NE(new_header.nonce_prefix, old_header.nonce_prefix);
+  // A rollback with nothing since the mark is allowed once more only after a new mark.
+  EXPECT_FALSE((*u)->rollback());
+
+  // The right bytes: stored, identical, with the SHA-256 of the original.
+  auto v = FileUpload::begin(*services_, orgs_->scope_for(org_), i);  // (the sticky error above is u's)
+  ASSERT_TRUE(v);
+  ASSERT_FALSE((*v)->append(all.first(2 * kChunk)));
+  ASSERT_TRUE((*v)->checkpoint());
+  ASSERT_FALSE((*v)->mark());
+  ASSERT_FALSE((*v)->append(wrong));
+  ASSERT_TRUE((*v)->rollback());
+  ASSERT_FALSE((*v)->mark());
+  ASSERT_FALSE((*v)->append(all.subspan(2 * kChunk)));
+  EXPECT_TRUE((*v)->complete());
+  const auto out = (*v)->finish();
+  ASSERT_TRUE(out.stored()) << out.error.message();
+  EXPECT_EQ(read_back(out.file), data);
+  const auto whole = upload(data, data.size());
+  ASSERT_TRUE(whole.stored());
+  EXPECT_EQ(out.file.sha256, whole.file.sha256);
+}
+
 TEST_F(FileUploadTest, DeclaredSizeOverTheLimitIsRefusedAtBegin) {
   UploadInfo i = info(100);
   i.declared_bytes = 101;

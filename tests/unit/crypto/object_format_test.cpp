@@ -359,6 +359,47 @@ TEST_P(ObjectFormatTest, ObjectMovedToAnotherTenantIsUnreadable) {
   EXPECT_EQ(opener, nullptr);
 }
 
+// open_prefix(): the whole chunks of an object still being written (a resumable upload), none
+// of them the last; each still authenticated as it is read.
+TEST_P(ObjectFormatTest, OpenPrefixReadsTheWholeChunksOfAnUnfinishedObject) {
+  const auto id = new_id(*ctx_);
+  const auto plain = pattern(4 * kChunk);
+  VectorSink sink;
+  ObjectSealer sealer(ctx_, key_a_, ref_a_, id, sink, kChunk);
+  ASSERT_FALSE(sealer.status());
+  ASSERT_FALSE(sealer.expect_total(plain.size()));
+  ASSERT_FALSE(sealer.append(std::span<const std::uint8_t>(plain).first(2 * kChunk + 7)));
+  ASSERT_EQ(sealer.sealed_plaintext_bytes(), 2 * kChunk);
+  const std::vector<std::uint8_t> unfinished = sink.bytes;
+  auto open_prefix = [&](std::span<const std::uint8_t> sealed, std::uint64_t chunks,
+                         std::unique_ptr<ObjectOpener>& out) {
+    source_ = std::make_unique<SpanSource>(sealed);
+    return ObjectOpener::open_prefix(ctx_, *source_, kOrgA, id, lookup_for(kOrgA), chunks, out);
+  };
+  std::unique_ptr<ObjectOpener> opener;
+  ASSERT_FALSE(open_prefix(unfinished, 2, opener));
+  EXPECT_EQ(opener->size(), 2 * kChunk);
+  std::vector<std::uint8_t> got(2 * kChunk);
+  ASSERT_FALSE(opener->read(0, got));
+  EXPECT_TRUE(std::equal(got.begin(), got.end(), plain.begin()));
+  // More chunks than the object holds; another tenant; a flipped bit.
+  EXPECT_EQ(open_prefix(unfinished, 3, opener), make_error_code(CryptoErrc::kIntegrity));
+  source_ = std::make_unique<SpanSource>(unfinished);
+  EXPECT_TRUE(ObjectOpener::open_prefix(ctx_, *source_, kOrgB, id, lookup_for(kOrgB), 2, opener));
+  auto tampered = unfinished;
+  tampered[kObjectHeaderBytes + kChunk + 20] ^= 1;
+  ASSERT_FALSE(open_prefix(tampered, 2, opener));
+  EXPECT_FALSE(opener->read(0, std::span<std::uint8_t>(got).first(kChunk)));
+  EXPECT_EQ(opener->read(kChunk, std::span<std::uint8_t>(got).first(kChunk)), make_error_code(CryptoErrc::kIntegrity));
+  // A finished object read as a prefix: its last chunk carries the last flag, so it does not
+  // authenticate as an unfinished one.
+  const auto finished = seal(pattern(3 * kChunk), id);
+  ASSERT_FALSE(open_prefix(finished, 3, opener));
+  EXPECT_FALSE(opener->read(0, std::span<std::uint8_t>(got).first(kChunk)));
+  EXPECT_EQ(opener->read(2 * kChunk, std::span<std::uint8_t>(got).first(kChunk)),
+            make_error_code(CryptoErrc::kIntegrity));
+}
+
 TEST_P(ObjectFormatTest, ObjectOpenedUnderAnotherIdIsDetected) {
   const auto id = new_id(*ctx_);
   const auto sealed = seal(pattern(10), id);
